@@ -1,0 +1,18 @@
+//! Pure-Rust core of pg_nps. No Postgres here: every decision and formula the extension relies on
+//! lives in this crate, is tested by plain `cargo test`, and is called by thin glue in the extension.
+//!
+//! - [`bands`]: scores, segment bands (promoter / passive / detractor) and their validation.
+//! - [`summary`]: the NPS summary (0–10 histogram, optional weights), merging, binary and text codecs.
+//! - [`stats`]: score, variance, confidence intervals, margin of error, two-sample comparison.
+//! - [`error`]: the error value every fallible function returns, with the class the glue maps to a
+//!   SQLSTATE.
+
+pub mod bands;
+pub mod error;
+pub mod stats;
+pub mod summary;
+
+pub use bands::{Bands, Segment, BINS, MAX_SCORE};
+pub use error::{ErrorKind, NpsError};
+pub use stats::{CiMethod, Comparison, Estimate};
+pub use summary::Summary;
