@@ -1,0 +1,24 @@
+//! pg_nps: the NPS close-the-loop system inside PostgreSQL.
+//!
+//! This crate is glue only: it moves values between Postgres and the pure-Rust core
+//! (`crates/nps-core`), raises the core's errors as Postgres errors, and loads the SQL in `sql/`
+//! that declares every public object.
+
+::pgrx::pg_module_magic!(name, version);
+
+mod analytics;
+mod error;
+mod fmgr;
+
+pgrx::extension_sql_file!("../sql/analytics.sql", name = "analytics", bootstrap);
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}
