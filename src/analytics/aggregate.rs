@@ -110,7 +110,8 @@ unsafe fn trans<T: IntArg>(fcinfo: FunctionCallInfo) -> Datum {
         if nargs(fcinfo) == 4 {
             apply_bands(fcinfo, &mut *st);
         }
-        if let Err(e) = (*st).summary.add(T::int(score.value)) {
+        // States of the unweighted aggregates are created here and never weighted.
+        if let Err(e) = (*st).summary.add_unweighted(T::int(score.value)) {
             raise_unguarded(e);
         }
         Datum::from(st)
