@@ -59,20 +59,25 @@ server_can_reach() { as_server test -x "$1" -a -r "$1"; }
 # cannot reach it (a clone under a 0700 directory) or the socket path would be too long for a
 # Unix socket, fall back to a per-checkout directory under /tmp and say so once.
 cluster_dirs() {
-  DATA_DIR="$(abs_path "${NPS_DATA_DIR:-$(cfg cluster data_dir target/pgdata)}")"
-  SOCK_DIR="$(abs_path "${NPS_SOCK_DIR:-$(cfg cluster socket_dir target/pgsock)}")"
+  DATA_DIR="$(abs_path "${NPS_DATA_DIR:-$(cfg cluster data_dir target/pg/data)}")"
+  SOCK_DIR="$(abs_path "${NPS_SOCK_DIR:-$(cfg cluster socket_dir target/pg/sock)}")"
   mkdir -p "$NPS_ROOT/target"
   local parent; parent="$(dirname "$DATA_DIR")"
   mkdir -p "$parent"
-  if ! server_can_reach "$parent" || [ ${#SOCK_DIR} -gt 80 ]; then
+  if ! server_can_reach "$(dirname "$parent")" || [ ${#SOCK_DIR} -gt 80 ]; then
     local base="/tmp/pg_nps-$(printf '%s' "$NPS_ROOT" | cksum | cut -d' ' -f1)"
     [ -n "${NPS_QUIET_FALLBACK:-}" ] || say "the postgres user cannot reach $parent (or the socket path is too long): cluster goes to $base"
     export NPS_QUIET_FALLBACK=1
     mkdir -p "$base"; chmod 755 "$base"
     DATA_DIR="$base/pgdata"; SOCK_DIR="$base/pgsock"
   fi
-  LOG_FILE="$(dirname "$DATA_DIR")/postgres-$PORT.log"
-  export DATA_DIR SOCK_DIR LOG_FILE
+  # The server user owns the cluster's parent directory: it writes the log there, and the
+  # in-database test harness creates its own data directory beside the cluster's.
+  CLUSTER_BASE="$(dirname "$DATA_DIR")"
+  mkdir -p "$CLUSTER_BASE"
+  if [ "$PG_OS_USER" != "$(id -un)" ]; then chown "$PG_OS_USER" "$CLUSTER_BASE"; fi
+  LOG_FILE="$CLUSTER_BASE/postgres-$PORT.log"
+  export DATA_DIR SOCK_DIR LOG_FILE CLUSTER_BASE
 }
 
 # psql against the private cluster as the superuser; extra arguments pass through.
