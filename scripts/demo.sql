@@ -18,7 +18,7 @@ create table responses (
   score       smallint not null,
   comment     text
 );
-select setseed(0.2026);
+select setseed(0.2026) \g /dev/null
 insert into responses (account_id, answered_at, score)
 select a, ts,
        -- each tier has its own mix; smb improves over the year

@@ -27,9 +27,9 @@ as_pg() {
   if [ "$(id -un)" = postgres ]; then
     "$@"
   elif [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null 2>&1; then
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else
-    sudo -u postgres -- "$@"
+    (cd / && sudo -u postgres -- "$@")
   fi
 }
 

@@ -11,12 +11,7 @@ use pgrx::pg_sys::{self, Datum, FunctionCallInfo, NullableDatum};
 /// itself with its body run inside a pgrx guard (Rust panics and errors become Postgres errors).
 macro_rules! pg_v1 {
     ($(#[$meta:meta])* fn $name:ident, $finfo:ident, |$fc:ident| $body:block) => {
-        #[no_mangle]
-        #[doc(hidden)]
-        pub extern "C" fn $finfo() -> &'static ::pgrx::pg_sys::Pg_finfo_record {
-            const V1: ::pgrx::pg_sys::Pg_finfo_record = ::pgrx::pg_sys::Pg_finfo_record { api_version: 1 };
-            &V1
-        }
+        $crate::fmgr::pg_finfo!($finfo);
 
         $(#[$meta])*
         #[no_mangle]
