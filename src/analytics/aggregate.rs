@@ -66,6 +66,16 @@ unsafe fn state_arg(fcinfo: FunctionCallInfo, i: usize) -> *mut AggState {
     }
 }
 
+/// Return a state unchanged, or NULL when there is none yet (a row that adds nothing).
+#[inline(always)]
+unsafe fn state_or_null(fcinfo: FunctionCallInfo, st: *mut AggState) -> Datum {
+    if st.is_null() {
+        unsafe { return_null(fcinfo) }
+    } else {
+        Datum::from(st)
+    }
+}
+
 /// NULL bands passed to `nps_score(score, promoter_min, detractor_max)`.
 #[cold]
 #[inline(never)]
@@ -102,7 +112,7 @@ unsafe fn trans<T: IntArg>(fcinfo: FunctionCallInfo) -> Datum {
         let mut st = state_arg(fcinfo, 0);
         let score = arg(fcinfo, 1);
         if score.isnull {
-            return if st.is_null() { return_null(fcinfo) } else { Datum::from(st) };
+            return state_or_null(fcinfo, st);
         }
         if st.is_null() {
             st = new_state(fcinfo);
@@ -125,7 +135,7 @@ unsafe fn weighted_trans<T: IntArg>(fcinfo: FunctionCallInfo) -> Datum {
         let mut st = state_arg(fcinfo, 0);
         let (score, weight) = (arg(fcinfo, 1), arg(fcinfo, 2));
         if score.isnull || weight.isnull {
-            return if st.is_null() { return_null(fcinfo) } else { Datum::from(st) };
+            return state_or_null(fcinfo, st);
         }
         if st.is_null() {
             st = new_state(fcinfo);
@@ -188,7 +198,7 @@ pg_v1!(
         unsafe {
             let mut st = state_arg(fcinfo, 0);
             if arg(fcinfo, 1).isnull {
-                return if st.is_null() { return_null(fcinfo) } else { Datum::from(st) };
+                return state_or_null(fcinfo, st);
             }
             let s = summary_arg(fcinfo, 1);
             if st.is_null() {
@@ -206,7 +216,7 @@ pg_v1!(
         unsafe {
             let (a, b) = (state_arg(fcinfo, 0), state_arg(fcinfo, 1));
             match (a.is_null(), b.is_null()) {
-                (_, true) => if a.is_null() { return_null(fcinfo) } else { Datum::from(a) },
+                (_, true) => state_or_null(fcinfo, a),
                 (true, false) => Datum::from(alloc_state(fcinfo, *b)),
                 (false, false) => {
                     (*a).merge(&*b).or_raise();
