@@ -8,7 +8,8 @@
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo, NullableDatum};
 
 /// Declare a guarded V1 function: the `pg_finfo_` record Postgres looks up, and the function
-/// itself with its body run inside a pgrx guard (Rust panics and errors become Postgres errors).
+/// itself with its body run inside a pgrx guard (Rust panics and errors become Postgres errors;
+/// an `NpsError` with one of pg_nps' own SQLSTATEs is raised from this outermost frame).
 macro_rules! pg_v1 {
     ($(#[$meta:meta])* fn $name:ident, $finfo:ident, |$fc:ident| $body:block) => {
         $crate::fmgr::pg_finfo!($finfo);
@@ -16,9 +17,13 @@ macro_rules! pg_v1 {
         $(#[$meta])*
         #[no_mangle]
         pub unsafe extern "C-unwind" fn $name($fc: ::pgrx::pg_sys::FunctionCallInfo) -> ::pgrx::pg_sys::Datum {
-            let body = move || $body;
+            let body = move || $crate::error::catch_nps(move || $body);
             // SAFETY: Postgres calls this on the backend thread with a valid fcinfo.
-            unsafe { ::pgrx::pg_sys::panic::pgrx_extern_c_guard(body) }
+            match unsafe { ::pgrx::pg_sys::panic::pgrx_extern_c_guard(body) } {
+                Ok(datum) => datum,
+                // SAFETY: this frame holds nothing that needs dropping.
+                Err(e) => unsafe { $crate::error::ereport_custom(e) },
+            }
         }
     };
 }

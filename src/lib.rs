@@ -9,8 +9,12 @@
 mod analytics;
 mod error;
 mod fmgr;
+#[cfg(any(test, feature = "pg_test"))]
+mod testing;
+mod workflow;
 
 pgrx::extension_sql_file!("../sql/analytics.sql", name = "analytics", bootstrap);
+pgrx::extension_sql_file!("../sql/workflow.sql", name = "workflow", requires = ["analytics"]);
 
 /// Required by `cargo pgrx test`.
 #[cfg(test)]

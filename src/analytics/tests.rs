@@ -3,6 +3,7 @@
 
 #[pgrx::pg_schema]
 mod tests {
+    use crate::testing::assert_error;
     use pgrx::prelude::*;
 
     fn one<T: pgrx::IntoDatum + pgrx::FromDatum>(sql: &str) -> Option<T> {
@@ -15,34 +16,6 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() <= 1e-9 * b.abs().max(1.0)
-    }
-
-    /// Run `sql` and return (sqlstate, message, hint) of the error it must raise.
-    fn error_of(sql: &str) -> (String, String, String) {
-        Spi::run(
-            "create or replace function pg_temp.nps_err(q text, out state text, out message text, out hint text)
-             language plpgsql as $f$
-             begin
-               execute q;
-               state := 'none';
-             exception when others then
-               get stacked diagnostics state = returned_sqlstate, message = message_text, hint = pg_exception_hint;
-             end $f$",
-        )
-        .unwrap();
-        let row = Spi::get_three_with_args::<String, String, String>(
-            "select * from pg_temp.nps_err($1)",
-            &[sql.into()],
-        )
-        .unwrap();
-        (row.0.unwrap(), row.1.unwrap_or_default(), row.2.unwrap_or_default())
-    }
-
-    fn assert_error(sql: &str, state: &str, message_part: &str) {
-        let (s, m, h) = error_of(sql);
-        assert_eq!(s, state, "{sql}: {m}");
-        assert!(m.contains(message_part), "{sql}: message {m:?} lacks {message_part:?}");
-        assert!(!h.is_empty(), "{sql}: no hint");
     }
 
     fn sample_table() {

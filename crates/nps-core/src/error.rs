@@ -15,6 +15,35 @@ pub enum ErrorKind {
     InvalidText,
     /// Bytes that do not decode as the type's binary form (SQLSTATE 22P03).
     InvalidBinary,
+    /// A name that refers to nothing: template, run, step, task, approval, role (SQLSTATE 42704).
+    UndefinedObject,
+    /// The acting role lacks the membership or ownership a rule demands (SQLSTATE 42501).
+    InsufficientPrivilege,
+    /// Skipping a checkpoint, an approval gate or a step not marked skippable (SQLSTATE P0N01).
+    NotSkippable,
+    /// A transition the state machine does not allow from the current state, e.g. completing a step
+    /// before the earlier ones finished (SQLSTATE P0N02).
+    OutOfOrder,
+    /// A completion whose requirements are not met: open tasks, missing evidence, missing or
+    /// mistyped required fields (SQLSTATE P0N03).
+    RequirementsUnmet,
+    /// Completing an approval-gated step without a granted approval, or requesting an approval
+    /// where none is needed or one is already pending (SQLSTATE P0N04).
+    ApprovalRequired,
+    /// The requester of an approval deciding it (SQLSTATE P0N05).
+    SelfApproval,
+    /// A decision on an approval already decided, or a second decision by the same approver
+    /// (SQLSTATE P0N06).
+    AlreadyDecided,
+    /// A change to something in a terminal state: a finished or cancelled run, a done or skipped
+    /// step, a done or cancelled task (SQLSTATE P0N07).
+    Finished,
+    /// A template definition that does not validate; the message names the JSON path
+    /// (SQLSTATE P0N08).
+    InvalidTemplate,
+    /// A change to what may not change: a template version in use, the structure of a run
+    /// (SQLSTATE P0N09).
+    Immutable,
 }
 
 impl ErrorKind {
@@ -25,6 +54,17 @@ impl ErrorKind {
             ErrorKind::InvalidParameter => "22023",
             ErrorKind::InvalidText => "22P02",
             ErrorKind::InvalidBinary => "22P03",
+            ErrorKind::UndefinedObject => "42704",
+            ErrorKind::InsufficientPrivilege => "42501",
+            ErrorKind::NotSkippable => "P0N01",
+            ErrorKind::OutOfOrder => "P0N02",
+            ErrorKind::RequirementsUnmet => "P0N03",
+            ErrorKind::ApprovalRequired => "P0N04",
+            ErrorKind::SelfApproval => "P0N05",
+            ErrorKind::AlreadyDecided => "P0N06",
+            ErrorKind::Finished => "P0N07",
+            ErrorKind::InvalidTemplate => "P0N08",
+            ErrorKind::Immutable => "P0N09",
         }
     }
 }

@@ -4,13 +4,19 @@
 //! - [`bands`]: scores, segment bands (promoter / passive / detractor) and their validation.
 //! - [`summary`]: the NPS summary (0–10 histogram, optional weights), merging, binary and text codecs.
 //! - [`stats`]: score, variance, confidence intervals, margin of error, two-sample comparison.
+//! - [`template`]: workflow templates: the JSON model, its validation, required-field checks.
+//! - [`workflow`]: the state machine of steps, tasks, approvals and runs, as pure decisions.
+//! - [`calendar`]: SLA due dates in calendar or business days.
 //! - [`error`]: the error value every fallible function returns, with the class the glue maps to a
 //!   SQLSTATE.
 
 pub mod bands;
+pub mod calendar;
 pub mod error;
 pub mod stats;
 pub mod summary;
+pub mod template;
+pub mod workflow;
 
 pub use bands::{Bands, Segment, BINS, MAX_SCORE};
 pub use error::{ErrorKind, NpsError};

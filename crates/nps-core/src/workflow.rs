@@ -1,0 +1,923 @@
+//! The workflow state machine: which transitions of steps, tasks, approvals and runs are legal,
+//! given the facts the database gathers about the row and its neighbours.
+//!
+//! Each `*_transition` function is a pure decision. The extension's triggers collect the facts
+//! (statuses, counts of open tasks, who is acting) and call these; a refusal comes back as an
+//! [`NpsError`] whose kind fixes the SQLSTATE. Nothing here reads the database.
+//!
+//! ```text
+//! step:     pending ─► active ─► awaiting_approval ─► done
+//!              │         │  ▲            │
+//!              │         │  └────────────┘ (rejected: revise & resubmit)
+//!              │         └─► done (no approval gate)
+//!              └─────────┴─► skipped (skippable steps only, with a reason)
+//! task:     open ─► done | cancelled (with a reason)
+//! approval: pending ─► approved | rejected | withdrawn
+//! run:      active ─► done (every step finished) | cancelled (with a reason)
+//! ```
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{ErrorKind, NpsError, Result};
+use crate::template::{check_values, Field};
+
+macro_rules! status_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $label:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// The label of the SQL enum value.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+        }
+    };
+}
+
+status_enum!(
+    /// `nps.step_status`.
+    StepStatus { Pending => "pending", Active => "active", AwaitingApproval => "awaiting_approval",
+                 Done => "done", Skipped => "skipped" }
+);
+status_enum!(
+    /// `nps.task_status`.
+    TaskStatus { Open => "open", Done => "done", Cancelled => "cancelled" }
+);
+status_enum!(
+    /// `nps.run_status`.
+    RunStatus { Active => "active", Done => "done", Cancelled => "cancelled" }
+);
+status_enum!(
+    /// `nps.approval_status`.
+    ApprovalStatus { Pending => "pending", Approved => "approved", Rejected => "rejected",
+                     Withdrawn => "withdrawn" }
+);
+status_enum!(
+    /// `nps.decision`.
+    Decision { Approve => "approve", Reject => "reject" }
+);
+
+impl StepStatus {
+    pub fn is_terminal(self) -> bool {
+        matches!(self, StepStatus::Done | StepStatus::Skipped)
+    }
+}
+
+fn err(kind: ErrorKind, message: String, hint: &str) -> NpsError {
+    NpsError::new(kind, message, hint)
+}
+
+fn has_reason(r: &Option<String>) -> bool {
+    r.as_deref().is_some_and(|s| !s.trim().is_empty())
+}
+
+fn run_must_be_active(what: &str, run: &str, status: RunStatus) -> Result<()> {
+    if status != RunStatus::Active {
+        return Err(err(
+            ErrorKind::Finished,
+            format!("{what} cannot change: {run} is {}", status.label()),
+            "A finished or cancelled run is final; start a new run to do more work.",
+        ));
+    }
+    Ok(())
+}
+
+/// Facts about a step status change (or an edit of a step's evidence).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StepFacts {
+    /// How messages name the step, e.g. `step "Triage" (#12) of run #3`.
+    pub step: String,
+    pub run: String,
+    pub run_status: RunStatus,
+    pub from: StepStatus,
+    pub to: StepStatus,
+    pub checkpoint: bool,
+    pub skippable: bool,
+    pub has_approval: bool,
+    /// Status of the step's latest approval request, if any.
+    pub approval: Option<ApprovalStatus>,
+    /// Earlier steps of the run that are neither done nor skipped.
+    pub earlier_unfinished: i64,
+    /// Tasks of this step still open.
+    pub open_tasks: i64,
+    #[serde(default)]
+    pub evidence_spec: Vec<Field>,
+    #[serde(default)]
+    pub evidence: Value,
+    pub skip_reason: Option<String>,
+    /// The acting role owns the run or is an nps_admin.
+    pub may_manage: bool,
+}
+
+fn requirements_met(f: &StepFacts) -> Result<()> {
+    if f.open_tasks > 0 {
+        return Err(err(
+            ErrorKind::RequirementsUnmet,
+            format!("{} has {} open task(s)", f.step, f.open_tasks),
+            "Complete or cancel the step's tasks first (nps.my_tasks lists them).",
+        ));
+    }
+    check_values(&f.step, &f.evidence_spec, &f.evidence, true).map_err(|e| {
+        if e.kind == ErrorKind::RequirementsUnmet && e.message.contains("missing required") {
+            NpsError::new(
+                ErrorKind::RequirementsUnmet,
+                e.message.replace("missing required field(s)", "missing evidence"),
+                "Record the evidence when completing it: nps.complete_step(step_id, evidence => '{...}').",
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// Decide a step transition.
+pub fn step_transition(f: &StepFacts) -> Result<()> {
+    use StepStatus::*;
+    run_must_be_active(&f.step, &f.run, f.run_status)?;
+    if f.from.is_terminal() {
+        return Err(err(
+            ErrorKind::Finished,
+            format!("{} is {}; terminal states are final", f.step, f.from.label()),
+            "Nothing about a finished step can change; record follow-up work in a later step or a new run.",
+        ));
+    }
+    if f.from == f.to {
+        // An edit without a status change: evidence may be recorded while the step is open,
+        // and it is type-checked as it is recorded.
+        return check_values(&f.step, &f.evidence_spec, &f.evidence, false);
+    }
+    match (f.from, f.to) {
+        (Pending, Active) => {
+            if f.earlier_unfinished > 0 {
+                return Err(err(
+                    ErrorKind::OutOfOrder,
+                    format!(
+                        "{} cannot start: {} earlier step(s) are not finished",
+                        f.step, f.earlier_unfinished
+                    ),
+                    "Steps run in order; finish or skip the earlier steps first.",
+                ));
+            }
+            Ok(())
+        }
+        (Pending | Active, Skipped) => {
+            if f.checkpoint {
+                return Err(err(
+                    ErrorKind::NotSkippable,
+                    format!("{} is a checkpoint and can never be skipped", f.step),
+                    "Complete it with its evidence: nps.complete_step(step_id, evidence => '{...}').",
+                ));
+            }
+            if f.has_approval {
+                return Err(err(
+                    ErrorKind::NotSkippable,
+                    format!("{} is an approval gate and can never be skipped", f.step),
+                    "Request the approval: nps.request_approval(step_id).",
+                ));
+            }
+            if !f.skippable {
+                return Err(err(
+                    ErrorKind::NotSkippable,
+                    format!("{} is not skippable", f.step),
+                    "Only steps the template marks \"skippable\" can be skipped; complete this one.",
+                ));
+            }
+            if !has_reason(&f.skip_reason) {
+                return Err(err(
+                    ErrorKind::InvalidParameter,
+                    format!("skipping {} needs a reason", f.step),
+                    "Pass one: nps.skip_step(step_id, reason => 'why').",
+                ));
+            }
+            if !f.may_manage {
+                return Err(err(
+                    ErrorKind::InsufficientPrivilege,
+                    format!("only the owner of {} or an nps_admin may skip {}", f.run, f.step),
+                    "Ask the run's owner to skip it.",
+                ));
+            }
+            Ok(())
+        }
+        (Active, Done) => {
+            if f.has_approval {
+                return Err(err(
+                    ErrorKind::ApprovalRequired,
+                    format!("{} needs an approval before it is done", f.step),
+                    "Request it with nps.request_approval(step_id); it completes when the approval is granted.",
+                ));
+            }
+            requirements_met(f)?;
+            if !f.evidence_spec.is_empty() && !f.may_manage {
+                return Err(err(
+                    ErrorKind::InsufficientPrivilege,
+                    format!(
+                        "only the owner of {} or an nps_admin may record the evidence of {}",
+                        f.run, f.step
+                    ),
+                    "Ask the run's owner to complete the step.",
+                ));
+            }
+            Ok(())
+        }
+        (Active, AwaitingApproval) => {
+            if !f.has_approval {
+                return Err(err(
+                    ErrorKind::ApprovalRequired,
+                    format!("{} has no approval gate", f.step),
+                    "Complete it with nps.complete_step(step_id).",
+                ));
+            }
+            if f.approval != Some(ApprovalStatus::Pending) {
+                return Err(err(
+                    ErrorKind::ApprovalRequired,
+                    format!("{} has no pending approval request", f.step),
+                    "Use nps.request_approval(step_id), which records the request and moves the step.",
+                ));
+            }
+            requirements_met(f)
+        }
+        (AwaitingApproval, Done) => {
+            if f.approval != Some(ApprovalStatus::Approved) {
+                return Err(err(
+                    ErrorKind::ApprovalRequired,
+                    format!("{} cannot be done: its approval is {}", f.step, approval_label(f.approval)),
+                    "It completes by itself when enough approvers approve (nps.decide).",
+                ));
+            }
+            Ok(())
+        }
+        (AwaitingApproval, Active) => {
+            if !matches!(f.approval, Some(ApprovalStatus::Rejected | ApprovalStatus::Withdrawn)) {
+                return Err(err(
+                    ErrorKind::OutOfOrder,
+                    format!("{} is awaiting approval ({})", f.step, approval_label(f.approval)),
+                    "It returns to active when the approval is rejected or withdrawn.",
+                ));
+            }
+            Ok(())
+        }
+        (from, to) => Err(err(
+            ErrorKind::OutOfOrder,
+            format!("{} cannot go from {} to {}", f.step, from.label(), to.label()),
+            "Steps go pending → active → (awaiting_approval →) done, or to skipped; use the nps procedures.",
+        )),
+    }
+}
+
+fn approval_label(a: Option<ApprovalStatus>) -> &'static str {
+    a.map_or("not requested", ApprovalStatus::label)
+}
+
+/// Facts about a task change.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TaskFacts {
+    pub task: String,
+    pub run: String,
+    pub run_status: RunStatus,
+    pub step: String,
+    pub step_status: StepStatus,
+    pub from: TaskStatus,
+    pub to: TaskStatus,
+    #[serde(default)]
+    pub fields_spec: Vec<Field>,
+    #[serde(default)]
+    pub fields: Value,
+    /// The acting role is (a member of) the task's owner.
+    pub is_owner: bool,
+    pub may_manage: bool,
+    pub owner_changed: bool,
+    pub reason: Option<String>,
+    /// Reference fields whose value names no row of their table.
+    #[serde(default)]
+    pub dangling: Vec<String>,
+}
+
+/// Decide a task change: completion, cancellation, reassignment or recording field values.
+pub fn task_transition(f: &TaskFacts) -> Result<()> {
+    use TaskStatus::*;
+    // Cancelling a run cancels its open tasks.
+    if f.run_status == RunStatus::Cancelled && f.from == Open && f.to == Cancelled {
+        return Ok(());
+    }
+    run_must_be_active(&f.task, &f.run, f.run_status)?;
+    if let Some(field) = f.dangling.first() {
+        return Err(err(
+            ErrorKind::RequirementsUnmet,
+            format!("field \"{field}\" of {} refers to a row that does not exist", f.task),
+            "Reference fields hold the key of an existing row of the table the template names.",
+        ));
+    }
+    if f.from != Open {
+        return Err(err(
+            ErrorKind::Finished,
+            format!("{} is {}; terminal states are final", f.task, f.from.label()),
+            "A finished task cannot be edited; add a note to the run instead.",
+        ));
+    }
+    if !(f.is_owner || f.may_manage) {
+        return Err(err(
+            ErrorKind::InsufficientPrivilege,
+            format!("{} belongs to another owner", f.task),
+            "Only its owner, the run's owner or an nps_admin may change it; ask them to reassign it.",
+        ));
+    }
+    match f.to {
+        Open => check_values(&f.task, &f.fields_spec, &f.fields, false),
+        Done => {
+            if f.step_status != StepStatus::Active {
+                return Err(err(
+                    ErrorKind::OutOfOrder,
+                    format!("{} cannot be completed: {} is {}", f.task, f.step, f.step_status.label()),
+                    "Tasks are completed while their step is active; finish the earlier steps first.",
+                ));
+            }
+            if f.owner_changed {
+                return Err(err(
+                    ErrorKind::InvalidParameter,
+                    format!("{} cannot be reassigned and completed in one change", f.task),
+                    "Reassign it first (nps.reassign_task), then complete it.",
+                ));
+            }
+            check_values(&f.task, &f.fields_spec, &f.fields, true)
+        }
+        Cancelled => {
+            if !f.may_manage {
+                return Err(err(
+                    ErrorKind::InsufficientPrivilege,
+                    format!("only the owner of {} or an nps_admin may cancel {}", f.run, f.task),
+                    "Ask the run's owner to cancel it, or complete it.",
+                ));
+            }
+            if !has_reason(&f.reason) {
+                return Err(err(
+                    ErrorKind::InvalidParameter,
+                    format!("cancelling {} needs a reason", f.task),
+                    "Pass one: nps.cancel_task(task_id, reason => 'why').",
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Facts about an approval request (a new row in `nps.approvals`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RequestFacts {
+    pub step: String,
+    pub run: String,
+    pub run_status: RunStatus,
+    pub step_status: StepStatus,
+    pub has_approval: bool,
+    pub pending_exists: bool,
+    pub open_tasks: i64,
+    #[serde(default)]
+    pub evidence_spec: Vec<Field>,
+    #[serde(default)]
+    pub evidence: Value,
+}
+
+pub fn request_approval(f: &RequestFacts) -> Result<()> {
+    run_must_be_active(&f.step, &f.run, f.run_status)?;
+    if !f.has_approval {
+        return Err(err(
+            ErrorKind::ApprovalRequired,
+            format!("{} has no approval gate", f.step),
+            "Complete it with nps.complete_step(step_id).",
+        ));
+    }
+    if f.pending_exists {
+        return Err(err(
+            ErrorKind::ApprovalRequired,
+            format!("{} already has a pending approval request", f.step),
+            "Wait for the decision (nps.pending_approvals), or withdraw the request first.",
+        ));
+    }
+    if f.step_status != StepStatus::Active {
+        return Err(err(
+            ErrorKind::OutOfOrder,
+            format!("approval for {} cannot be requested: the step is {}", f.step, f.step_status.label()),
+            "Request approval while the step is active, after its tasks are finished.",
+        ));
+    }
+    let facts = StepFacts {
+        step: f.step.clone(),
+        run: f.run.clone(),
+        run_status: f.run_status,
+        from: StepStatus::Active,
+        to: StepStatus::AwaitingApproval,
+        checkpoint: false,
+        skippable: false,
+        has_approval: true,
+        approval: Some(ApprovalStatus::Pending),
+        earlier_unfinished: 0,
+        open_tasks: f.open_tasks,
+        evidence_spec: f.evidence_spec.clone(),
+        evidence: f.evidence.clone(),
+        skip_reason: None,
+        may_manage: true,
+    };
+    requirements_met(&facts)
+}
+
+/// Facts about one approver's decision.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DecisionFacts {
+    pub approval: String,
+    pub status: ApprovalStatus,
+    pub required_role: String,
+    pub approver: String,
+    pub requester: String,
+    /// The approver is a member of the required role.
+    pub is_member: bool,
+    /// The approver already decided this approval.
+    pub decided_before: bool,
+    pub decision: Decision,
+    pub reason: Option<String>,
+}
+
+pub fn decide(f: &DecisionFacts) -> Result<()> {
+    if f.status != ApprovalStatus::Pending {
+        return Err(err(
+            ErrorKind::AlreadyDecided,
+            format!("{} is already {}", f.approval, f.status.label()),
+            "A decided approval is final; after a rejection, the step's owner requests a new one.",
+        ));
+    }
+    if f.decided_before {
+        return Err(err(
+            ErrorKind::AlreadyDecided,
+            format!("{} already has a decision by {}", f.approval, f.approver),
+            "Each approver decides once; another member of the role can add theirs.",
+        ));
+    }
+    if !f.is_member {
+        return Err(err(
+            ErrorKind::InsufficientPrivilege,
+            format!("{} is not a member of {}, which decides {}", f.approver, f.required_role, f.approval),
+            "Ask a member of that role to decide (GRANT the role to approvers).",
+        ));
+    }
+    if f.approver == f.requester {
+        return Err(err(
+            ErrorKind::SelfApproval,
+            format!("{} was requested by {}, who cannot decide it", f.approval, f.requester),
+            "Another member of the required role must decide.",
+        ));
+    }
+    if f.decision == Decision::Reject && !has_reason(&f.reason) {
+        return Err(err(
+            ErrorKind::InvalidParameter,
+            format!("rejecting {} needs a reason", f.approval),
+            "Say what to revise: nps.decide(approval_id, 'reject', reason => '...').",
+        ));
+    }
+    Ok(())
+}
+
+/// Facts about an approval's status change.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApprovalFacts {
+    pub approval: String,
+    pub from: ApprovalStatus,
+    pub to: ApprovalStatus,
+    pub approvals: i64,
+    pub rejections: i64,
+    pub min_approvers: i64,
+    pub may_withdraw: bool,
+}
+
+pub fn approval_transition(f: &ApprovalFacts) -> Result<()> {
+    use ApprovalStatus::*;
+    if f.from == f.to {
+        return Ok(());
+    }
+    if f.from != Pending {
+        return Err(err(
+            ErrorKind::AlreadyDecided,
+            format!("{} is already {}", f.approval, f.from.label()),
+            "A decided approval is final.",
+        ));
+    }
+    match f.to {
+        Approved if f.approvals >= f.min_approvers && f.rejections == 0 => Ok(()),
+        Approved => Err(err(
+            ErrorKind::ApprovalRequired,
+            format!("{} has {} of {} approvals", f.approval, f.approvals, f.min_approvers),
+            "It is approved by decisions (nps.decide), not by setting its status.",
+        )),
+        Rejected if f.rejections > 0 => Ok(()),
+        Rejected => Err(err(
+            ErrorKind::ApprovalRequired,
+            format!("{} has no rejecting decision", f.approval),
+            "It is rejected by a decision (nps.decide), not by setting its status.",
+        )),
+        Withdrawn if f.may_withdraw => Ok(()),
+        Withdrawn => Err(err(
+            ErrorKind::InsufficientPrivilege,
+            format!("only the requester of {} or an nps_admin may withdraw it", f.approval),
+            "Ask the requester to withdraw it.",
+        )),
+        Pending => unreachable!("from == to handled above"),
+    }
+}
+
+/// Facts about a run status change.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RunFacts {
+    pub run: String,
+    pub from: RunStatus,
+    pub to: RunStatus,
+    pub unfinished_steps: i64,
+    pub may_manage: bool,
+    pub reason: Option<String>,
+}
+
+pub fn run_transition(f: &RunFacts) -> Result<()> {
+    use RunStatus::*;
+    if f.from != Active {
+        return Err(err(
+            ErrorKind::Finished,
+            format!("{} is {}; terminal states are final", f.run, f.from.label()),
+            "Start a new run to do more work.",
+        ));
+    }
+    match f.to {
+        Done if f.unfinished_steps == 0 => Ok(()),
+        Done => Err(err(
+            ErrorKind::RequirementsUnmet,
+            format!("{} has {} unfinished step(s)", f.run, f.unfinished_steps),
+            "A run is done when its last step is; it closes by itself.",
+        )),
+        Cancelled if !f.may_manage => Err(err(
+            ErrorKind::InsufficientPrivilege,
+            format!("only the owner of {} or an nps_admin may cancel it", f.run),
+            "Ask the run's owner.",
+        )),
+        Cancelled if !has_reason(&f.reason) => Err(err(
+            ErrorKind::InvalidParameter,
+            format!("cancelling {} needs a reason", f.run),
+            "Pass one: nps.cancel_run(run_id, reason => 'why').",
+        )),
+        Cancelled => Ok(()),
+        // An edit of an active run (title, owner): who may edit is the table's grant.
+        Active => Ok(()),
+    }
+}
+
+/// Facts about an edit of columns that never change once written.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImmutableFacts {
+    pub what: String,
+    pub changed: Vec<String>,
+    pub hint: String,
+}
+
+/// Refuse any change to the listed columns.
+pub fn immutable(f: &ImmutableFacts) -> Result<()> {
+    if f.changed.is_empty() {
+        return Ok(());
+    }
+    Err(NpsError::new(
+        ErrorKind::Immutable,
+        format!("{} cannot change {}", f.what, f.changed.join(", ")),
+        f.hint.clone(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn step(from: StepStatus, to: StepStatus) -> StepFacts {
+        StepFacts {
+            step: "step \"Triage\" (#2)".into(),
+            run: "run #1".into(),
+            run_status: RunStatus::Active,
+            from,
+            to,
+            checkpoint: false,
+            skippable: false,
+            has_approval: false,
+            approval: None,
+            earlier_unfinished: 0,
+            open_tasks: 0,
+            evidence_spec: vec![],
+            evidence: Value::Null,
+            skip_reason: None,
+            may_manage: true,
+        }
+    }
+
+    fn kind(r: Result<()>) -> ErrorKind {
+        r.unwrap_err().kind
+    }
+
+    use StepStatus::*;
+
+    #[test]
+    fn steps_start_in_order() {
+        step_transition(&step(Pending, Active)).unwrap();
+        let mut f = step(Pending, Active);
+        f.earlier_unfinished = 2;
+        let e = step_transition(&f).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::OutOfOrder);
+        assert!(e.message.contains("2 earlier step(s)"));
+    }
+
+    #[test]
+    fn checkpoints_and_gates_are_never_skipped() {
+        let mut f = step(Active, Skipped);
+        f.checkpoint = true;
+        f.skippable = true;
+        f.skip_reason = Some("no time".into());
+        assert_eq!(kind(step_transition(&f)), ErrorKind::NotSkippable);
+        let mut f = step(Pending, Skipped);
+        f.has_approval = true;
+        assert_eq!(kind(step_transition(&f)), ErrorKind::NotSkippable);
+        let f = step(Pending, Skipped);
+        assert_eq!(kind(step_transition(&f)), ErrorKind::NotSkippable);
+    }
+
+    #[test]
+    fn skipping_needs_a_reason_and_the_run_owner() {
+        let mut f = step(Pending, Skipped);
+        f.skippable = true;
+        assert_eq!(kind(step_transition(&f)), ErrorKind::InvalidParameter);
+        f.skip_reason = Some("not needed for this client".into());
+        step_transition(&f).unwrap();
+        f.may_manage = false;
+        assert_eq!(kind(step_transition(&f)), ErrorKind::InsufficientPrivilege);
+    }
+
+    #[test]
+    fn completion_needs_finished_tasks_and_evidence() {
+        let mut f = step(Active, Done);
+        f.open_tasks = 1;
+        assert_eq!(kind(step_transition(&f)), ErrorKind::RequirementsUnmet);
+        f.open_tasks = 0;
+        f.evidence_spec = serde_json::from_value(json!([{"name": "responses", "type": "number"}])).unwrap();
+        let e = step_transition(&f).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::RequirementsUnmet);
+        assert!(e.message.ends_with("is missing evidence: responses"), "{}", e.message);
+        f.evidence = json!({"responses": 120});
+        step_transition(&f).unwrap();
+        f.may_manage = false;
+        assert_eq!(kind(step_transition(&f)), ErrorKind::InsufficientPrivilege);
+    }
+
+    #[test]
+    fn approval_gates_complete_only_through_a_granted_approval() {
+        let mut f = step(Active, Done);
+        f.has_approval = true;
+        assert_eq!(kind(step_transition(&f)), ErrorKind::ApprovalRequired);
+        let mut f = step(Active, AwaitingApproval);
+        f.has_approval = true;
+        assert_eq!(kind(step_transition(&f)), ErrorKind::ApprovalRequired);
+        f.approval = Some(ApprovalStatus::Pending);
+        step_transition(&f).unwrap();
+        let mut f = step(AwaitingApproval, Done);
+        f.has_approval = true;
+        f.approval = Some(ApprovalStatus::Pending);
+        assert_eq!(kind(step_transition(&f)), ErrorKind::ApprovalRequired);
+        f.approval = Some(ApprovalStatus::Approved);
+        step_transition(&f).unwrap();
+        let mut f = step(AwaitingApproval, Active);
+        f.approval = Some(ApprovalStatus::Pending);
+        assert_eq!(kind(step_transition(&f)), ErrorKind::OutOfOrder);
+        f.approval = Some(ApprovalStatus::Rejected);
+        step_transition(&f).unwrap();
+    }
+
+    #[test]
+    fn terminal_states_and_finished_runs_are_final() {
+        assert_eq!(kind(step_transition(&step(Done, Active))), ErrorKind::Finished);
+        assert_eq!(kind(step_transition(&step(Skipped, Skipped))), ErrorKind::Finished);
+        let mut f = step(Pending, Active);
+        f.run_status = RunStatus::Cancelled;
+        assert_eq!(kind(step_transition(&f)), ErrorKind::Finished);
+    }
+
+    #[test]
+    fn every_other_step_edge_is_out_of_order() {
+        for (from, to) in
+            [(Pending, Done), (Active, Pending), (Pending, AwaitingApproval), (AwaitingApproval, Skipped)]
+        {
+            let mut f = step(from, to);
+            f.has_approval = to == Skipped;
+            f.skippable = false;
+            let k = kind(step_transition(&f));
+            assert!(matches!(k, ErrorKind::OutOfOrder | ErrorKind::NotSkippable), "{from:?}->{to:?}: {k:?}");
+        }
+    }
+
+    fn task(to: TaskStatus) -> TaskFacts {
+        TaskFacts {
+            task: "task \"Call\" (#5)".into(),
+            run: "run #1".into(),
+            run_status: RunStatus::Active,
+            step: "step \"Triage\" (#2)".into(),
+            step_status: Active,
+            from: TaskStatus::Open,
+            to,
+            fields_spec: serde_json::from_value(json!([{"name": "outcome", "type": "text"}])).unwrap(),
+            fields: json!({"outcome": "called"}),
+            is_owner: true,
+            may_manage: false,
+            owner_changed: false,
+            reason: None,
+            dangling: vec![],
+        }
+    }
+
+    #[test]
+    fn tasks_complete_by_their_owner_in_an_active_step_with_fields() {
+        task_transition(&task(TaskStatus::Done)).unwrap();
+        let mut f = task(TaskStatus::Done);
+        f.is_owner = false;
+        assert_eq!(kind(task_transition(&f)), ErrorKind::InsufficientPrivilege);
+        let mut f = task(TaskStatus::Done);
+        f.step_status = Pending;
+        assert_eq!(kind(task_transition(&f)), ErrorKind::OutOfOrder);
+        let mut f = task(TaskStatus::Done);
+        f.fields = json!({});
+        assert_eq!(kind(task_transition(&f)), ErrorKind::RequirementsUnmet);
+        let mut f = task(TaskStatus::Done);
+        f.from = TaskStatus::Done;
+        assert_eq!(kind(task_transition(&f)), ErrorKind::Finished);
+        let mut f = task(TaskStatus::Done);
+        f.dangling = vec!["ticket".into()];
+        assert_eq!(kind(task_transition(&f)), ErrorKind::RequirementsUnmet);
+    }
+
+    #[test]
+    fn a_cancelled_run_cancels_its_open_tasks_and_nothing_else() {
+        let mut f = task(TaskStatus::Cancelled);
+        f.run_status = RunStatus::Cancelled;
+        f.is_owner = false;
+        task_transition(&f).unwrap();
+        f.to = TaskStatus::Done;
+        assert_eq!(kind(task_transition(&f)), ErrorKind::Finished);
+    }
+
+    #[test]
+    fn immutable_columns() {
+        let f = ImmutableFacts { what: "run #1".into(), changed: vec![], hint: "h".into() };
+        immutable(&f).unwrap();
+        let f =
+            ImmutableFacts { what: "run #1".into(), changed: vec!["template_id".into()], hint: "h".into() };
+        let e = immutable(&f).unwrap_err();
+        assert_eq!((e.kind, e.message.as_str()), (ErrorKind::Immutable, "run #1 cannot change template_id"));
+    }
+
+    #[test]
+    fn cancelling_a_task_needs_the_manager_and_a_reason() {
+        let mut f = task(TaskStatus::Cancelled);
+        assert_eq!(kind(task_transition(&f)), ErrorKind::InsufficientPrivilege);
+        f.may_manage = true;
+        assert_eq!(kind(task_transition(&f)), ErrorKind::InvalidParameter);
+        f.reason = Some("client churned".into());
+        task_transition(&f).unwrap();
+    }
+
+    fn decision() -> DecisionFacts {
+        DecisionFacts {
+            approval: "approval #4 of step \"Plan\"".into(),
+            status: ApprovalStatus::Pending,
+            required_role: "nps_approver".into(),
+            approver: "lead".into(),
+            requester: "csm1".into(),
+            is_member: true,
+            decided_before: false,
+            decision: Decision::Approve,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn decisions() {
+        decide(&decision()).unwrap();
+        let mut f = decision();
+        f.is_member = false;
+        assert_eq!(kind(decide(&f)), ErrorKind::InsufficientPrivilege);
+        let mut f = decision();
+        f.approver = "csm1".into();
+        assert_eq!(kind(decide(&f)), ErrorKind::SelfApproval);
+        let mut f = decision();
+        f.status = ApprovalStatus::Approved;
+        assert_eq!(kind(decide(&f)), ErrorKind::AlreadyDecided);
+        let mut f = decision();
+        f.decided_before = true;
+        assert_eq!(kind(decide(&f)), ErrorKind::AlreadyDecided);
+        let mut f = decision();
+        f.decision = Decision::Reject;
+        assert_eq!(kind(decide(&f)), ErrorKind::InvalidParameter);
+        f.reason = Some("budget missing".into());
+        decide(&f).unwrap();
+    }
+
+    #[test]
+    fn approval_status_follows_decisions() {
+        let f = |to, approvals, rejections| ApprovalFacts {
+            approval: "approval #4".into(),
+            from: ApprovalStatus::Pending,
+            to,
+            approvals,
+            rejections,
+            min_approvers: 2,
+            may_withdraw: false,
+        };
+        assert_eq!(
+            kind(approval_transition(&f(ApprovalStatus::Approved, 1, 0))),
+            ErrorKind::ApprovalRequired
+        );
+        approval_transition(&f(ApprovalStatus::Approved, 2, 0)).unwrap();
+        assert_eq!(
+            kind(approval_transition(&f(ApprovalStatus::Rejected, 2, 0))),
+            ErrorKind::ApprovalRequired
+        );
+        approval_transition(&f(ApprovalStatus::Rejected, 0, 1)).unwrap();
+        assert_eq!(
+            kind(approval_transition(&f(ApprovalStatus::Withdrawn, 0, 0))),
+            ErrorKind::InsufficientPrivilege
+        );
+        let mut done = f(ApprovalStatus::Pending, 2, 0);
+        done.from = ApprovalStatus::Approved;
+        assert_eq!(kind(approval_transition(&done)), ErrorKind::AlreadyDecided);
+    }
+
+    #[test]
+    fn requests_need_a_gate_an_active_step_and_finished_tasks() {
+        let f = RequestFacts {
+            step: "step \"Plan\"".into(),
+            run: "run #1".into(),
+            run_status: RunStatus::Active,
+            step_status: Active,
+            has_approval: true,
+            pending_exists: false,
+            open_tasks: 0,
+            evidence_spec: vec![],
+            evidence: Value::Null,
+        };
+        request_approval(&f).unwrap();
+        let mut g = f.clone();
+        g.open_tasks = 3;
+        assert_eq!(kind(request_approval(&g)), ErrorKind::RequirementsUnmet);
+        let mut g = f.clone();
+        g.pending_exists = true;
+        assert_eq!(kind(request_approval(&g)), ErrorKind::ApprovalRequired);
+        let mut g = f.clone();
+        g.step_status = Pending;
+        assert_eq!(kind(request_approval(&g)), ErrorKind::OutOfOrder);
+        let mut g = f;
+        g.has_approval = false;
+        assert_eq!(kind(request_approval(&g)), ErrorKind::ApprovalRequired);
+    }
+
+    #[test]
+    fn runs_finish_when_their_steps_do_and_cancel_with_a_reason() {
+        let f = |to, unfinished, may_manage, reason: Option<&str>| RunFacts {
+            run: "run #1".into(),
+            from: RunStatus::Active,
+            to,
+            unfinished_steps: unfinished,
+            may_manage,
+            reason: reason.map(String::from),
+        };
+        run_transition(&f(RunStatus::Done, 0, false, None)).unwrap();
+        assert_eq!(kind(run_transition(&f(RunStatus::Done, 1, true, None))), ErrorKind::RequirementsUnmet);
+        assert_eq!(
+            kind(run_transition(&f(RunStatus::Cancelled, 1, false, Some("x")))),
+            ErrorKind::InsufficientPrivilege
+        );
+        assert_eq!(
+            kind(run_transition(&f(RunStatus::Cancelled, 1, true, None))),
+            ErrorKind::InvalidParameter
+        );
+        run_transition(&f(RunStatus::Cancelled, 1, true, Some("client left"))).unwrap();
+        let mut g = f(RunStatus::Active, 0, true, None);
+        g.from = RunStatus::Done;
+        g.to = RunStatus::Cancelled;
+        assert_eq!(kind(run_transition(&g)), ErrorKind::Finished);
+        // Editing a finished run is refused even without a status change.
+        g.to = RunStatus::Done;
+        assert_eq!(kind(run_transition(&g)), ErrorKind::Finished);
+        run_transition(&f(RunStatus::Active, 3, false, None)).unwrap();
+    }
+
+    #[test]
+    fn facts_deserialize_from_the_json_the_triggers_build() {
+        let f: StepFacts = serde_json::from_value(json!({
+            "step": "step \"A\" (#1)", "run": "run #1", "run_status": "active", "from": "active",
+            "to": "awaiting_approval", "checkpoint": false, "skippable": false, "has_approval": true,
+            "approval": "pending", "earlier_unfinished": 0, "open_tasks": 0, "evidence_spec": [],
+            "evidence": {}, "skip_reason": null, "may_manage": true
+        }))
+        .unwrap();
+        step_transition(&f).unwrap();
+    }
+}

@@ -1,0 +1,128 @@
+//! Workflow glue: the SQL-callable faces of the core's template model, state machine and SLA
+//! calendar. The triggers in `sql/workflow.sql` gather the facts about a change and hand them to
+//! `nps._check(rule, facts)`; the decision and the refusal (SQLSTATE, message, hint) come from
+//! `nps_core::workflow`.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use nps_core::calendar::{add_due, DayCount};
+use nps_core::{template, workflow, ErrorKind, NpsError};
+use pgrx::pg_sys::{self, Datum};
+use pgrx::FromDatum;
+use serde::de::DeserializeOwned;
+
+use crate::error::{report, OrRaise};
+use crate::fmgr::{arg, int4, new_cstring, pg_v1, text};
+
+#[cfg(any(test, feature = "pg_test"))]
+mod tests;
+
+/// The text of a `jsonb` argument (not NULL).
+unsafe fn jsonb_text(fcinfo: pg_sys::FunctionCallInfo, i: usize) -> String {
+    unsafe {
+        let d = pg_sys::pg_detoast_datum_packed(arg(fcinfo, i).value.cast_mut_ptr());
+        let cstr = pgrx::direct_function_call::<&std::ffi::CStr>(pg_sys::jsonb_out, &[Some(Datum::from(d))])
+            .expect("jsonb_out returns a string");
+        cstr.to_string_lossy().into_owned()
+    }
+}
+
+fn facts<T: DeserializeOwned>(rule: &str, json: &str) -> T {
+    serde_json::from_str(json).unwrap_or_else(|e| {
+        report(NpsError::new(
+            ErrorKind::InvalidParameter,
+            format!("facts for rule \"{rule}\" do not parse: {e}"),
+            "nps._check is called by pg_nps' own triggers; this is a bug, please report it.",
+        ))
+    })
+}
+
+pg_v1! {
+    /// `nps._check(rule text, facts jsonb) returns void`: decide one change, raising the refusal.
+    fn nps_check, pg_finfo_nps_check, |fcinfo| {
+        let rule = unsafe { text(fcinfo, 0) }.to_owned();
+        let json = unsafe { jsonb_text(fcinfo, 1) };
+        let decided = match rule.as_str() {
+            "step" => workflow::step_transition(&facts(&rule, &json)),
+            "task" => workflow::task_transition(&facts(&rule, &json)),
+            "request" => workflow::request_approval(&facts(&rule, &json)),
+            "decision" => workflow::decide(&facts(&rule, &json)),
+            "approval" => workflow::approval_transition(&facts(&rule, &json)),
+            "run" => workflow::run_transition(&facts(&rule, &json)),
+            "immutable" => workflow::immutable(&facts(&rule, &json)),
+            other => Err(NpsError::new(
+                ErrorKind::InvalidParameter,
+                format!("no workflow rule named \"{other}\""),
+                "Rules are step, task, request, decision, approval and run.",
+            )),
+        };
+        decided.or_raise();
+        Datum::from(0usize)
+    }
+}
+
+pg_v1! {
+    /// `nps._template_normalize(definition jsonb) returns jsonb`: validate a template and return
+    /// its normalized form (defaults written out).
+    fn nps_template_normalize, pg_finfo_nps_template_normalize, |fcinfo| {
+        let json = unsafe { jsonb_text(fcinfo, 0) };
+        let normalized = template::parse(&json).or_raise().to_json();
+        unsafe {
+            let cstr = new_cstring(&normalized);
+            pgrx::direct_function_call::<Datum>(pg_sys::jsonb_in, &[Some(cstr)]).expect("jsonb_in returns a value")
+        }
+    }
+}
+
+/// Microseconds between the Unix epoch and Postgres' (2000-01-01).
+fn pg_epoch() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date").and_hms_opt(0, 0, 0).expect("valid time")
+}
+
+pg_v1! {
+    /// `nps._add_due(start timestamp, days int, hours int, business boolean, holidays date[])
+    /// returns timestamp`: the SLA due moment in local time.
+    fn nps_add_due, pg_finfo_nps_add_due, |fcinfo| {
+        let start_us = unsafe { arg(fcinfo, 0) }.value.value() as i64;
+        let days = unsafe { int4(fcinfo, 1) };
+        let hours = unsafe { int4(fcinfo, 2) };
+        let business = unsafe { arg(fcinfo, 3) }.value.value() != 0;
+        if days < 0 || hours < 0 {
+            report(NpsError::new(
+                ErrorKind::InvalidParameter,
+                format!("a due offset of {days} days and {hours} hours is negative"),
+                "Due offsets count forward from the start.",
+            ));
+        }
+        let a = unsafe { arg(fcinfo, 4) };
+        let holidays: Vec<NaiveDate> = if a.isnull {
+            Vec::new()
+        } else {
+            let arr = unsafe { pgrx::Array::<pgrx::datum::Date>::from_datum(a.value, false) }.expect("not null");
+            arr.iter()
+                .flatten()
+                .filter(|d| d.is_finite())
+                .map(|d| pg_epoch().date() + Duration::days(i64::from(d.to_pg_epoch_days())))
+                .collect()
+        };
+        // Infinite timestamps stay as they are.
+        if start_us == i64::MAX || start_us == i64::MIN {
+            return Datum::from(start_us);
+        }
+        let start = pg_epoch() + Duration::microseconds(start_us);
+        let count = if business { DayCount::Business } else { DayCount::Calendar };
+        let due = add_due(start, days as u32, hours as u32, count, &holidays);
+        let us = (due - pg_epoch()).num_microseconds().unwrap_or(i64::MAX);
+        Datum::from(us)
+    }
+}
+
+pg_v1! {
+    /// `nps._shipped_templates() returns jsonb`: the definitions in `templates/*.json`.
+    fn nps_shipped_templates, pg_finfo_nps_shipped_templates, |_fcinfo| {
+        let json = template::shipped_json_array();
+        unsafe {
+            let cstr = new_cstring(&json);
+            pgrx::direct_function_call::<Datum>(pg_sys::jsonb_in, &[Some(cstr)]).expect("jsonb_in returns a value")
+        }
+    }
+}
