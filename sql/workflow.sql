@@ -47,6 +47,7 @@ CREATE TABLE nps.holidays (
 );
 COMMENT ON TABLE nps.holidays IS 'Days that do not count as business days for SLA due dates (weekends never do).';
 COMMENT ON COLUMN nps.holidays.day IS 'The date, in the time zone the SLA is computed in (the session''s TimeZone).';
+COMMENT ON COLUMN nps.holidays.name IS 'What the holiday is, for people reading the calendar.';
 
 CREATE FUNCTION nps.due_at(start timestamptz, days integer DEFAULT 0, hours integer DEFAULT 0,
                            business boolean DEFAULT false)
@@ -217,6 +218,11 @@ CREATE INDEX ON nps.runs (status) WHERE status = 'active';
 COMMENT ON TABLE nps.runs IS 'One execution of a template about a subject (a cycle, an account, a response). Runs nest through parent_run_id.';
 COMMENT ON COLUMN nps.runs.template_id IS 'The template version this run follows; that version can no longer change.';
 COMMENT ON COLUMN nps.runs.parent_run_id IS 'The run this one belongs to, e.g. the NPS cycle a detractor project was started for.';
+COMMENT ON COLUMN nps.runs.title IS 'Display title; defaults to the template name.';
+COMMENT ON COLUMN nps.runs.subject_type IS 'Kind of subject (cycle, account, response …), from subject->>''type''.';
+COMMENT ON COLUMN nps.runs.subject_id IS 'Identifier of the subject, from subject->>''id''; with subject_type, finds a subject''s runs.';
+COMMENT ON COLUMN nps.runs.finished_at IS 'When the run became done or cancelled.';
+COMMENT ON COLUMN nps.runs.cancel_reason IS 'Why the run was cancelled (required to cancel).';
 COMMENT ON COLUMN nps.runs.subject IS 'Attributes of the subject; owner rules {"subject": "csm"} read roles from it, subject_type / subject_id come from its "type" / "id".';
 COMMENT ON COLUMN nps.runs.owner IS 'Role that owns the run: may record evidence, skip steps, cancel tasks and the run.';
 COMMENT ON COLUMN nps.runs.status IS 'active until the last step finishes (done) or the owner cancels it; terminal states are final.';
@@ -251,6 +257,12 @@ CREATE TABLE nps.steps (
     CHECK ((status = 'skipped') = (skip_reason IS NOT NULL))
 );
 COMMENT ON TABLE nps.steps IS 'The steps (milestones) of a run, created from its template; they run in position order.';
+COMMENT ON COLUMN nps.steps.position IS 'Order of the step in its run, from 1; a step starts when all earlier ones are done or skipped.';
+COMMENT ON COLUMN nps.steps.key IS 'The step''s key in its template, e.g. ''intake''.';
+COMMENT ON COLUMN nps.steps.status IS 'pending, active, awaiting_approval, done or skipped (nps.step_status).';
+COMMENT ON COLUMN nps.steps.activated_at IS 'When the step became active; task SLAs count from here.';
+COMMENT ON COLUMN nps.steps.skip_reason IS 'Why the step was skipped (required to skip).';
+COMMENT ON COLUMN nps.steps.actor IS 'Application actor (nps.actor setting) of the change that finished the step.';
 COMMENT ON COLUMN nps.steps.checkpoint IS 'Never skipped; completes only with all of its declared evidence recorded.';
 COMMENT ON COLUMN nps.steps.skippable IS 'May be skipped with a reason by the run''s owner (never a checkpoint or an approval gate).';
 COMMENT ON COLUMN nps.steps.approval_role IS 'Role whose members approve the step (NULL: no approval gate).';
@@ -293,6 +305,8 @@ CREATE INDEX ON nps.tasks (owner) WHERE status = 'open';
 CREATE INDEX ON nps.tasks (due_at) WHERE status = 'open';
 COMMENT ON TABLE nps.tasks IS 'The tasks of a run''s steps, each with an owner role and an SLA due date. Row-level security: owners see their own tasks.';
 COMMENT ON COLUMN nps.tasks.owner IS 'Role that owns the task (resolved from the template''s owner rule at start; changed by nps.reassign_task).';
+COMMENT ON COLUMN nps.tasks.key IS 'The task''s key in its template step, e.g. ''first_contact''.';
+COMMENT ON COLUMN nps.tasks.cancel_reason IS 'Why the task was cancelled (required to cancel).';
 COMMENT ON COLUMN nps.tasks.previous_owner IS 'Owner before the latest reassignment; keeps read access to the task it handed over.';
 COMMENT ON COLUMN nps.tasks.due_days IS 'SLA from the template: days after the step becomes active (see due_business).';
 COMMENT ON COLUMN nps.tasks.due_hours IS 'SLA from the template: hours added after the days.';
@@ -333,6 +347,8 @@ COMMENT ON COLUMN nps.approvals.requested_by IS 'Role that requested the approva
 COMMENT ON COLUMN nps.approvals.approvals IS 'Number of approving decisions (recounted from nps.approval_decisions on every change).';
 COMMENT ON COLUMN nps.approvals.rejections IS 'Number of rejecting decisions (recounted likewise).';
 COMMENT ON COLUMN nps.approvals.reason IS 'Why it was rejected or withdrawn.';
+COMMENT ON COLUMN nps.approvals.note IS 'What the requester asks to be approved, e.g. ''Plan v2''.';
+COMMENT ON COLUMN nps.approvals.actor IS 'Application actor (nps.actor setting) of the request.';
 
 CREATE TABLE nps.approval_decisions (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -347,6 +363,7 @@ CREATE TABLE nps.approval_decisions (
 COMMENT ON TABLE nps.approval_decisions IS 'One row per approver and approval: who decided what, when and why.';
 COMMENT ON COLUMN nps.approval_decisions.approver IS 'The deciding role (always current_user at insert).';
 COMMENT ON COLUMN nps.approval_decisions.actor IS 'Application actor (nps.actor setting) of the decision.';
+COMMENT ON COLUMN nps.approval_decisions.reason IS 'Why (required to reject): what to revise.';
 
 -------------------------------------------------------------------------------------------------
 -- Facts that must be read past row-level security (counts only)
@@ -1218,6 +1235,8 @@ COMMENT ON VIEW nps.my_tasks IS 'Open tasks of active runs owned by the current 
 COMMENT ON COLUMN nps.my_tasks.actionable IS 'The task''s step is active, so the task can be completed now.';
 COMMENT ON COLUMN nps.my_tasks.overdue IS 'Due date has passed.';
 COMMENT ON COLUMN nps.my_tasks.fields_spec IS 'The fields the task records; required ones must be filled to complete it.';
+COMMENT ON COLUMN nps.my_tasks.fields IS 'Field values saved so far.';
+COMMENT ON COLUMN nps.my_tasks.template IS 'Template of the task''s run.';
 
 CREATE VIEW nps.overdue_tasks AS
 SELECT t.id AS task_id, t.title, t.owner, t.due_at, now() - t.due_at AS overdue_by,
@@ -1229,6 +1248,7 @@ JOIN nps.templates tp ON tp.id = r.template_id
 WHERE t.status = 'open' AND r.status = 'active' AND t.due_at < now();
 COMMENT ON VIEW nps.overdue_tasks IS 'SLA breaches: open tasks of active runs past their due date, across all owners.';
 COMMENT ON COLUMN nps.overdue_tasks.overdue_by IS 'How long past due.';
+COMMENT ON COLUMN nps.overdue_tasks.run_owner IS 'Owner of the run: who to escalate a breach to.';
 
 CREATE VIEW nps.pending_approvals AS
 SELECT a.id AS approval_id, a.required_role, a.min_approvers, a.approvals, a.requested_by, a.requested_at, a.note,
@@ -1244,6 +1264,8 @@ WHERE a.status = 'pending'
   AND NOT EXISTS (SELECT 1 FROM nps.approval_decisions d WHERE d.approval_id = a.id AND d.approver = current_user);
 COMMENT ON VIEW nps.pending_approvals IS 'Approval requests the current role can decide: pending, for a role it belongs to, not its own, not yet decided by it.';
 COMMENT ON COLUMN nps.pending_approvals.approvals IS 'Approvals so far, of min_approvers needed.';
+COMMENT ON COLUMN nps.pending_approvals.evidence IS 'Evidence the step recorded, for the approver to review.';
+COMMENT ON COLUMN nps.pending_approvals.rejection_reason IS 'Reason of the previous rejection of this step, if it was resubmitted.';
 
 CREATE VIEW nps.run_progress AS
 SELECT r.id AS run_id, r.title, tp.name AS template, tp.version AS template_version, r.owner, r.status,
@@ -1270,6 +1292,9 @@ COMMENT ON VIEW nps.run_progress IS 'Per run: steps finished of total, milestone
 COMMENT ON COLUMN nps.run_progress.milestone_pct IS 'Steps done or skipped as a percentage of all steps.';
 COMMENT ON COLUMN nps.run_progress.current_step IS 'The step being worked on (active or awaiting approval); NULL when the run is finished.';
 COMMENT ON COLUMN nps.run_progress.tasks_overdue IS 'Open tasks past their due date.';
+COMMENT ON COLUMN nps.run_progress.steps_finished IS 'Steps done or skipped.';
+COMMENT ON COLUMN nps.run_progress.current_status IS 'Status of the current step: active or awaiting_approval.';
+COMMENT ON COLUMN nps.run_progress.tasks_done IS 'Tasks completed (cancelled ones are not counted).';
 
 -------------------------------------------------------------------------------------------------
 -- Roles, grants, row-level security
