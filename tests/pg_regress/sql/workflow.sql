@@ -279,6 +279,65 @@ SELECT count(*) AS my_overdue FROM nps.my_tasks WHERE run_id = :project2 AND ove
 RESET ROLE;
 SELECT steps_finished, steps_total, current_step, tasks_total FROM nps.run_progress WHERE run_id = :project2;
 
+-- The cycle closes: outreach done, the close step verified with evidence and approved by a
+-- second approver.
+SET ROLE wf_carol;
+SELECT (nps.complete_task(id)).status FROM nps.tasks WHERE run_id = :cycle AND key = 'track_projects';
+SELECT (nps.complete_task(id)).status FROM nps.tasks WHERE run_id = :cycle AND key IN ('verify_items', 'report') ORDER BY id;
+SELECT id AS close_step FROM nps.steps WHERE run_id = :cycle AND key = 'close' \gset
+SELECT nps.request_approval(:close_step);
+\echo :LAST_ERROR_SQLSTATE
+SELECT status FROM nps.record_evidence(:close_step, '{"verified_items": 7, "report": "https://wiki.example.com/nps/2030-q4"}');
+SELECT id AS approval3 FROM nps.request_approval(:close_step, 'Cycle report') \gset
+RESET ROLE;
+SET ROLE wf_dave;
+SELECT status FROM nps.decide(:approval3, 'approve');
+RESET ROLE;
+SELECT status, steps_finished, steps_total, milestone_pct FROM nps.run_progress WHERE run_id = :cycle;
+
+-- Every shipped template runs end to end: the run owner (wf_carol) finishes each step's tasks with
+-- values of the declared types and records its evidence; approval gates go to wf_bob.
+CREATE FUNCTION pg_temp.fill(spec jsonb) RETURNS jsonb LANGUAGE sql AS $$
+    SELECT coalesce(jsonb_object_agg(f ->> 'name', CASE f ->> 'type'
+               WHEN 'number' THEN to_jsonb(1) WHEN 'boolean' THEN to_jsonb(true)
+               WHEN 'one_of' THEN f -> 'options' -> 0 ELSE to_jsonb('filled'::text) END), '{}')
+    FROM jsonb_array_elements(spec) f $$;
+CREATE FUNCTION pg_temp.drive(template text) RETURNS TABLE (steps_done bigint, approvals bigint, run_status nps.run_status)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r nps.runs;
+    s nps.steps;
+    t nps.tasks;
+    a nps.approvals;
+BEGIN
+    SET ROLE wf_carol;
+    r := nps.start_run(template, subject => '{"type": "account", "id": "demo", "csm": "wf_alice"}');
+    LOOP
+        SELECT * INTO s FROM nps.steps x WHERE x.run_id = r.id AND x.status = 'active' ORDER BY x.position LIMIT 1;
+        EXIT WHEN NOT FOUND;
+        FOR t IN SELECT * FROM nps.tasks x WHERE x.step_id = s.id AND x.status = 'open' ORDER BY x.position LOOP
+            PERFORM nps.complete_task(t.id, pg_temp.fill(t.fields_spec));
+        END LOOP;
+        SELECT * INTO s FROM nps.steps x WHERE x.id = s.id;
+        CONTINUE WHEN s.status <> 'active';
+        IF s.approval_role IS NULL THEN
+            PERFORM nps.complete_step(s.id, pg_temp.fill(s.evidence_spec));
+        ELSE
+            PERFORM nps.record_evidence(s.id, pg_temp.fill(s.evidence_spec));
+            a := nps.request_approval(s.id);
+            RESET ROLE;
+            SET ROLE wf_bob;
+            PERFORM nps.decide(a.id, 'approve');
+            RESET ROLE;
+            SET ROLE wf_carol;
+        END IF;
+    END LOOP;
+    RESET ROLE;
+    RETURN QUERY SELECT count(*) FILTER (WHERE x.status = 'done'), count(x.approval_role), rr.status
+                 FROM nps.steps x JOIN nps.runs rr ON rr.id = x.run_id WHERE x.run_id = r.id GROUP BY rr.status;
+END $$;
+SELECT t.name, d.* FROM nps.templates t, pg_temp.drive(t.name) d WHERE t.version = 1 ORDER BY t.id;
+
 -- Business-day SLA maths with the holiday table: Tue 2030-12-24 + 1 business day skips Christmas.
 SELECT nps.due_at('2030-12-24 10:00+00', days => 1, business => true) AS after_christmas;
 SELECT nps.due_at('2030-12-27 10:00+00', days => 1, business => true) AS friday_to_monday;
