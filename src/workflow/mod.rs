@@ -26,6 +26,15 @@ unsafe fn jsonb_text(fcinfo: pg_sys::FunctionCallInfo, i: usize) -> String {
     }
 }
 
+/// A `jsonb` result from JSON text (which must be valid JSON).
+unsafe fn jsonb_datum(json: &str) -> Datum {
+    unsafe {
+        let cstr = new_cstring(json);
+        pgrx::direct_function_call::<Datum>(pg_sys::jsonb_in, &[Some(cstr)])
+            .expect("jsonb_in returns a value")
+    }
+}
+
 fn facts<T: DeserializeOwned>(rule: &str, json: &str) -> T {
     serde_json::from_str(json).unwrap_or_else(|e| {
         report(NpsError::new(
@@ -66,10 +75,7 @@ pg_v1! {
     fn nps_template_normalize, pg_finfo_nps_template_normalize, |fcinfo| {
         let json = unsafe { jsonb_text(fcinfo, 0) };
         let normalized = template::parse(&json).or_raise().to_json();
-        unsafe {
-            let cstr = new_cstring(&normalized);
-            pgrx::direct_function_call::<Datum>(pg_sys::jsonb_in, &[Some(cstr)]).expect("jsonb_in returns a value")
-        }
+        unsafe { jsonb_datum(&normalized) }
     }
 }
 
@@ -119,10 +125,6 @@ pg_v1! {
 pg_v1! {
     /// `nps._shipped_templates() returns jsonb`: the definitions in `templates/*.json`.
     fn nps_shipped_templates, pg_finfo_nps_shipped_templates, |_fcinfo| {
-        let json = template::shipped_json_array();
-        unsafe {
-            let cstr = new_cstring(&json);
-            pgrx::direct_function_call::<Datum>(pg_sys::jsonb_in, &[Some(cstr)]).expect("jsonb_in returns a value")
-        }
+        unsafe { jsonb_datum(&template::shipped_json_array()) }
     }
 }

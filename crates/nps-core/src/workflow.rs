@@ -290,6 +290,12 @@ pub struct TaskFacts {
     pub is_owner: bool,
     pub may_manage: bool,
     pub owner_changed: bool,
+    /// The change moves the task's due date.
+    #[serde(default)]
+    pub due_changed: bool,
+    /// The task's id, for messages that name it briefly.
+    #[serde(default)]
+    pub id: i64,
     pub reason: Option<String>,
     /// Reference fields whose value names no row of their table.
     #[serde(default)]
@@ -325,7 +331,7 @@ pub fn task_transition(f: &TaskFacts) -> Result<()> {
             "Only its owner, the run's owner or an nps_admin may change it; ask them to reassign it.",
         ));
     }
-    match f.to {
+    let decided = match f.to {
         Open => check_values(&f.task, &f.fields_spec, &f.fields, false),
         Done => {
             if f.step_status != StepStatus::Active {
@@ -361,7 +367,16 @@ pub fn task_transition(f: &TaskFacts) -> Result<()> {
             }
             Ok(())
         }
+    };
+    decided?;
+    if f.due_changed && !f.may_manage {
+        return Err(err(
+            ErrorKind::InsufficientPrivilege,
+            format!("only the owner of {} or an nps_admin may move the due date of task #{}", f.run, f.id),
+            "Ask the run's owner to extend the SLA.",
+        ));
     }
+    Ok(())
 }
 
 /// Facts about an approval request (a new row in `nps.approvals`).
@@ -533,6 +548,9 @@ pub struct RunFacts {
     pub to: RunStatus,
     pub unfinished_steps: i64,
     pub may_manage: bool,
+    /// The change hands the run to another owner.
+    #[serde(default)]
+    pub owner_changed: bool,
     pub reason: Option<String>,
 }
 
@@ -545,7 +563,7 @@ pub fn run_transition(f: &RunFacts) -> Result<()> {
             "Start a new run to do more work.",
         ));
     }
-    match f.to {
+    let decided = match f.to {
         Done if f.unfinished_steps == 0 => Ok(()),
         Done => Err(err(
             ErrorKind::RequirementsUnmet,
@@ -565,7 +583,16 @@ pub fn run_transition(f: &RunFacts) -> Result<()> {
         Cancelled => Ok(()),
         // An edit of an active run (title, owner): who may edit is the table's grant.
         Active => Ok(()),
+    };
+    decided?;
+    if f.owner_changed && !f.may_manage {
+        return Err(err(
+            ErrorKind::InsufficientPrivilege,
+            format!("only the owner of {} or an nps_admin may hand it to another owner", f.run),
+            "Ask the run's owner.",
+        ));
     }
+    Ok(())
 }
 
 /// Facts about an edit of columns that never change once written.
@@ -729,6 +756,8 @@ mod tests {
             is_owner: true,
             may_manage: false,
             owner_changed: false,
+            due_changed: false,
+            id: 5,
             reason: None,
             dangling: vec![],
         }
@@ -752,6 +781,18 @@ mod tests {
         let mut f = task(TaskStatus::Done);
         f.dangling = vec!["ticket".into()];
         assert_eq!(kind(task_transition(&f)), ErrorKind::RequirementsUnmet);
+    }
+
+    #[test]
+    fn only_the_run_owner_moves_a_due_date() {
+        let mut f = task(TaskStatus::Open);
+        f.fields = json!({});
+        f.due_changed = true;
+        let e = task_transition(&f).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InsufficientPrivilege);
+        assert_eq!(e.message, "only the owner of run #1 or an nps_admin may move the due date of task #5");
+        f.may_manage = true;
+        task_transition(&f).unwrap();
     }
 
     #[test]
@@ -886,6 +927,7 @@ mod tests {
             to,
             unfinished_steps: unfinished,
             may_manage,
+            owner_changed: false,
             reason: reason.map(String::from),
         };
         run_transition(&f(RunStatus::Done, 0, false, None)).unwrap();
@@ -907,6 +949,13 @@ mod tests {
         g.to = RunStatus::Done;
         assert_eq!(kind(run_transition(&g)), ErrorKind::Finished);
         run_transition(&f(RunStatus::Active, 3, false, None)).unwrap();
+        let mut h = f(RunStatus::Active, 3, false, None);
+        h.owner_changed = true;
+        let e = run_transition(&h).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InsufficientPrivilege);
+        assert_eq!(e.message, "only the owner of run #1 or an nps_admin may hand it to another owner");
+        h.may_manage = true;
+        run_transition(&h).unwrap();
     }
 
     #[test]
