@@ -44,6 +44,9 @@ pub enum ErrorKind {
     /// A change to what may not change: a template version in use, the structure of a run
     /// (SQLSTATE P0N09).
     Immutable,
+    /// A change to the audit trail other than its capture path appending to it: UPDATE, DELETE
+    /// or TRUNCATE of an audit entry, a direct INSERT (SQLSTATE P0N10).
+    AppendOnly,
 }
 
 impl ErrorKind {
@@ -65,6 +68,7 @@ impl ErrorKind {
             ErrorKind::Finished => "P0N07",
             ErrorKind::InvalidTemplate => "P0N08",
             ErrorKind::Immutable => "P0N09",
+            ErrorKind::AppendOnly => "P0N10",
         }
     }
 }

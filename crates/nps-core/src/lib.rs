@@ -7,11 +7,15 @@
 //! - [`template`]: workflow templates: the JSON model, its validation, required-field checks.
 //! - [`workflow`]: the state machine of steps, tasks, approvals and runs, as pure decisions.
 //! - [`calendar`]: SLA due dates in calendar or business days.
+//! - [`canonical`]: canonical JSON, the byte form the audit trail hashes.
+//! - [`audit`]: audit entries, their hash chains and chain verification.
 //! - [`error`]: the error value every fallible function returns, with the class the glue maps to a
 //!   SQLSTATE.
 
+pub mod audit;
 pub mod bands;
 pub mod calendar;
+pub mod canonical;
 pub mod error;
 pub mod stats;
 pub mod summary;
