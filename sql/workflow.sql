@@ -104,7 +104,7 @@ COMMENT ON FUNCTION nps._immutable(text, jsonb, jsonb, text[], text) IS
 -- Templates
 -------------------------------------------------------------------------------------------------
 CREATE TABLE nps.templates (
-    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          bigint GENERATED ALWAYS AS IDENTITY (START WITH 1001) PRIMARY KEY,
     name        text NOT NULL,
     version     integer NOT NULL CHECK (version >= 1),
     description text NOT NULL DEFAULT '',
@@ -114,6 +114,7 @@ CREATE TABLE nps.templates (
     UNIQUE (name, version)
 );
 COMMENT ON TABLE nps.templates IS 'Versioned workflow templates. A new version is how a template is customized; a version used by a run never changes.';
+COMMENT ON COLUMN nps.templates.id IS 'Template version id. Ids up to 1000 are the shipped templates (templates/*.json), the same in every database; imported ones start at 1001.';
 COMMENT ON COLUMN nps.templates.name IS 'Template name, e.g. ''NPS Detractor''; with version, the key runs start from.';
 COMMENT ON COLUMN nps.templates.version IS 'Version number, 1 upwards; import assigns the next one unless the definition names it.';
 COMMENT ON COLUMN nps.templates.definition IS 'The normalized JSON definition (defaults written out); nps.export_template returns it.';
@@ -351,6 +352,7 @@ COMMENT ON COLUMN nps.approvals.actor IS 'Application actor (nps.actor setting) 
 CREATE TABLE nps.approval_decisions (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     approval_id bigint NOT NULL REFERENCES nps.approvals (id),
+    run_id      bigint NOT NULL REFERENCES nps.runs (id),
     approver    name NOT NULL DEFAULT current_user,
     actor       text,
     decision    nps.decision NOT NULL,
@@ -359,6 +361,7 @@ CREATE TABLE nps.approval_decisions (
     UNIQUE (approval_id, approver)
 );
 COMMENT ON TABLE nps.approval_decisions IS 'One row per approver and approval: who decided what, when and why.';
+COMMENT ON COLUMN nps.approval_decisions.run_id IS 'The run of the approval (set from it); the decision''s audit entry joins that run''s chain.';
 COMMENT ON COLUMN nps.approval_decisions.approver IS 'The deciding role (always current_user at insert).';
 COMMENT ON COLUMN nps.approval_decisions.actor IS 'Application actor (nps.actor setting) of the decision.';
 COMMENT ON COLUMN nps.approval_decisions.reason IS 'Why (required to reject): what to revise.';
@@ -531,7 +534,8 @@ BEGIN
     IF current_setting('nps.instantiating', true) IS DISTINCT FROM NEW.run_id::text THEN
         RAISE EXCEPTION 'rows of % are created only from a run''s template', TG_TABLE_NAME
             USING ERRCODE = 'P0N09',
-                  HINT = 'Start a run with nps.start_run; to change the steps, import a new template version.';
+                  HINT = 'Start a run with nps.start_run; to change the steps, import a new template version. '
+                         'Restoring a dump? Run pg_restore with PGOPTIONS=''-c session_replication_role=replica'' (docs/audit.md).';
     END IF;
     RETURN NEW;
 END;
@@ -593,6 +597,9 @@ BEGIN
                 NEW.actor := nps._actor();
             ELSE
         END CASE;
+        IF NEW.status = 'skipped' THEN
+            NEW.open_tasks := 0;  -- steps_abandon_tasks cancels them right after
+        END IF;
         IF NEW.status = 'active' AND OLD.status = 'awaiting_approval' THEN
             NEW.rejection_reason := (SELECT a.reason FROM nps.approvals a WHERE a.step_id = OLD.id
                                      ORDER BY a.id DESC LIMIT 1);
@@ -745,8 +752,9 @@ AS $$
 DECLARE
     step nps.steps;
 BEGIN
-    IF (SELECT r.status FROM nps.runs r WHERE r.id = NEW.run_id) <> 'active' THEN
-        RETURN NULL;  -- a cancelled run's tasks: nothing advances
+    IF (SELECT r.status FROM nps.runs r WHERE r.id = NEW.run_id) <> 'active'
+       OR (SELECT s.status FROM nps.steps s WHERE s.id = NEW.step_id) = 'skipped' THEN
+        RETURN NULL;  -- a cancelled run's or a skipped step's tasks: nothing advances
     END IF;
     UPDATE nps.steps SET open_tasks = open_tasks WHERE id = NEW.step_id RETURNING * INTO step;
     IF step.open_tasks = 0 AND step.status = 'active' AND step.approval_role IS NULL
@@ -886,6 +894,7 @@ BEGIN
         RAISE EXCEPTION 'approval % does not exist', NEW.approval_id
             USING ERRCODE = 'undefined_object', HINT = 'nps.pending_approvals lists the approvals you can decide.';
     END IF;
+    NEW.run_id := a.run_id;
     NEW.approver := current_user;
     NEW.actor := nps._actor();
     NEW.decided_at := now();
@@ -926,6 +935,23 @@ $$;
 COMMENT ON FUNCTION nps._decision_made() IS 'Trigger: a decision recounts its approval and settles it when enough approvers approved or one rejected.';
 CREATE TRIGGER decisions_made AFTER INSERT ON nps.approval_decisions
     FOR EACH ROW EXECUTE FUNCTION nps._decision_made();
+
+-- Skipping a step cancels its open tasks, so they leave the owners' lists and SLA reports. The
+-- trigger's name sorts before steps_advance: the tasks go before the run can finish.
+CREATE FUNCTION nps._step_skipped() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE nps.tasks SET status = 'cancelled', cancel_reason = 'step skipped: ' || NEW.skip_reason
+     WHERE step_id = NEW.id AND status = 'open';
+    RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION nps._step_skipped() IS 'Trigger: cancels the open tasks of a skipped step, with the skip''s reason.';
+CREATE TRIGGER steps_abandon_tasks AFTER UPDATE OF status ON nps.steps
+    FOR EACH ROW WHEN (NEW.status = 'skipped' AND OLD.status <> 'skipped')
+    EXECUTE FUNCTION nps._step_skipped();
 
 -- Cancelling a run cancels its open tasks and withdraws its pending approvals.
 CREATE FUNCTION nps._run_cancelled() RETURNS trigger
@@ -1314,51 +1340,6 @@ CREATE POLICY tasks_changeable ON nps.tasks FOR UPDATE
 COMMENT ON POLICY tasks_visible ON nps.tasks IS 'Owners (and the owner who handed a task over) see their tasks; run owners, approvers, auditors and admins see all of a run''s.';
 COMMENT ON POLICY tasks_changeable ON nps.tasks IS 'Owners, run owners and admins may change a task; the guard trigger decides what change is allowed.';
 
-CREATE FUNCTION nps.setup_roles() RETURNS TABLE (role name, created boolean)
-    LANGUAGE plpgsql
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    r text;
-    made boolean;
-BEGIN
-    FOREACH r IN ARRAY ARRAY['nps_admin', 'nps_csm', 'nps_approver', 'nps_analyst', 'nps_auditor'] LOOP
-        made := NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r);
-        IF made THEN
-            EXECUTE format('CREATE ROLE %I NOLOGIN', r);
-        END IF;
-        role := r;
-        created := made;
-        RETURN NEXT;
-    END LOOP;
-    GRANT USAGE ON SCHEMA nps TO nps_admin, nps_csm, nps_approver, nps_analyst, nps_auditor;
-    -- Admins run everything; structure (steps, tasks) is only ever created from templates.
-    GRANT SELECT, INSERT, UPDATE, DELETE ON nps.templates, nps.holidays TO nps_admin;
-    GRANT SELECT, INSERT, UPDATE ON nps.runs, nps.approvals TO nps_admin;
-    GRANT SELECT, UPDATE ON nps.steps, nps.tasks TO nps_admin;
-    GRANT SELECT, INSERT ON nps.approval_decisions TO nps_admin;
-    -- CSMs start runs and work their tasks; approvers decide. Both cascade step and run changes.
-    GRANT SELECT ON nps.templates, nps.holidays, nps.runs, nps.steps, nps.tasks, nps.approvals,
-                    nps.approval_decisions TO nps_csm, nps_approver;
-    GRANT INSERT ON nps.runs, nps.approvals TO nps_csm;
-    GRANT UPDATE ON nps.runs, nps.steps, nps.tasks, nps.approvals TO nps_csm, nps_approver;
-    GRANT INSERT ON nps.approval_decisions TO nps_csm, nps_approver;
-    -- Auditors read everything, change nothing; analysts read the views only.
-    GRANT SELECT ON ALL TABLES IN SCHEMA nps TO nps_auditor;
-    GRANT SELECT ON nps.run_progress, nps.overdue_tasks TO nps_analyst;
-    GRANT SELECT ON nps.my_tasks, nps.pending_approvals, nps.run_progress, nps.overdue_tasks
-        TO nps_admin, nps_csm, nps_approver;
-    IF NOT pg_has_role('nps_admin', 'nps_csm', 'MEMBER') THEN
-        GRANT nps_csm TO nps_admin;
-    END IF;
-    IF NOT pg_has_role('nps_admin', 'nps_approver', 'MEMBER') THEN
-        GRANT nps_approver TO nps_admin;
-    END IF;
-END;
-$$;
-COMMENT ON FUNCTION nps.setup_roles() IS
-    'Create (if missing) the group roles nps_admin, nps_csm, nps_approver, nps_analyst, nps_auditor and grant them their privileges. Idempotent; CREATE EXTENSION calls it. GRANT these roles to login roles.';
-SELECT nps.setup_roles();
 
 -------------------------------------------------------------------------------------------------
 -- Shipped templates (templates/*.json, compiled into the library)
@@ -1367,5 +1348,12 @@ CREATE FUNCTION nps._shipped_templates() RETURNS jsonb
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'nps_shipped_templates';
 COMMENT ON FUNCTION nps._shipped_templates() IS
     'Internal: the template definitions shipped in templates/*.json, as a JSON array, imported by CREATE EXTENSION.';
-SELECT nps.import_template(t.value) FROM jsonb_array_elements(nps._shipped_templates()) WITH ORDINALITY AS t
+-- Each shipped template's id is its position in the shipped list, so every installation, upgrade
+-- and restore agrees on it (pg_dump carries only the imported ones, ids above 1000).
+-- Every column is spelled out rather than left to the guard trigger, which does not fire when
+-- CREATE EXTENSION runs in replica mode (as pg_restore does; see docs/audit.md).
+INSERT INTO nps.templates (id, name, version, description, definition) OVERRIDING SYSTEM VALUE
+SELECT t.ordinality, d.def ->> 'name', 1, coalesce(d.def ->> 'description', ''), jsonb_set(d.def, '{version}', '1')
+FROM jsonb_array_elements(nps._shipped_templates()) WITH ORDINALITY AS t,
+     LATERAL (SELECT nps._template_normalize(t.value) AS def) AS d
 ORDER BY t.ordinality;

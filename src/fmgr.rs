@@ -161,6 +161,31 @@ pub unsafe fn new_cstring(s: &str) -> Datum {
     }
 }
 
+/// The text of a `jsonb` argument (not NULL).
+///
+/// # Safety
+/// Inside a guard; `fcinfo` valid and argument `i` a non-NULL jsonb.
+pub unsafe fn jsonb_text(fcinfo: pg_sys::FunctionCallInfo, i: usize) -> String {
+    unsafe {
+        let d = pg_sys::pg_detoast_datum_packed(arg(fcinfo, i).value.cast_mut_ptr());
+        let cstr = pgrx::direct_function_call::<&std::ffi::CStr>(pg_sys::jsonb_out, &[Some(Datum::from(d))])
+            .expect("jsonb_out returns a string");
+        cstr.to_string_lossy().into_owned()
+    }
+}
+
+/// A `jsonb` result from JSON text (which must be valid JSON).
+///
+/// # Safety
+/// Inside a guard.
+pub unsafe fn jsonb_datum(json: &str) -> Datum {
+    unsafe {
+        let cstr = new_cstring(json);
+        pgrx::direct_function_call::<Datum>(pg_sys::jsonb_in, &[Some(cstr)])
+            .expect("jsonb_in returns a value")
+    }
+}
+
 /// A float8 result.
 #[inline(always)]
 pub fn float8_datum(x: f64) -> Datum {

@@ -7,6 +7,7 @@
 ::pgrx::pg_module_magic!(name, version);
 
 mod analytics;
+mod audit;
 mod error;
 mod fmgr;
 #[cfg(any(test, feature = "pg_test"))]
@@ -15,6 +16,8 @@ mod workflow;
 
 pgrx::extension_sql_file!("../sql/analytics.sql", name = "analytics", bootstrap);
 pgrx::extension_sql_file!("../sql/workflow.sql", name = "workflow", requires = ["analytics"]);
+pgrx::extension_sql_file!("../sql/audit.sql", name = "audit", requires = ["workflow"]);
+pgrx::extension_sql_file!("../sql/roles.sql", name = "roles", requires = ["audit"]);
 
 /// Required by `cargo pgrx test`.
 #[cfg(test)]

@@ -6,34 +6,15 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use nps_core::calendar::{add_due, DayCount};
 use nps_core::{template, workflow, ErrorKind, NpsError};
-use pgrx::pg_sys::{self, Datum};
+use pgrx::pg_sys::Datum;
 use pgrx::FromDatum;
 use serde::de::DeserializeOwned;
 
 use crate::error::{report, OrRaise};
-use crate::fmgr::{arg, int4, new_cstring, pg_v1, text};
+use crate::fmgr::{arg, int4, jsonb_datum, jsonb_text, pg_v1, text};
 
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;
-
-/// The text of a `jsonb` argument (not NULL).
-unsafe fn jsonb_text(fcinfo: pg_sys::FunctionCallInfo, i: usize) -> String {
-    unsafe {
-        let d = pg_sys::pg_detoast_datum_packed(arg(fcinfo, i).value.cast_mut_ptr());
-        let cstr = pgrx::direct_function_call::<&std::ffi::CStr>(pg_sys::jsonb_out, &[Some(Datum::from(d))])
-            .expect("jsonb_out returns a string");
-        cstr.to_string_lossy().into_owned()
-    }
-}
-
-/// A `jsonb` result from JSON text (which must be valid JSON).
-unsafe fn jsonb_datum(json: &str) -> Datum {
-    unsafe {
-        let cstr = new_cstring(json);
-        pgrx::direct_function_call::<Datum>(pg_sys::jsonb_in, &[Some(cstr)])
-            .expect("jsonb_in returns a value")
-    }
-}
 
 fn facts<T: DeserializeOwned>(rule: &str, json: &str) -> T {
     serde_json::from_str(json).unwrap_or_else(|e| {

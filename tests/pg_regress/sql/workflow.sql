@@ -342,3 +342,10 @@ SELECT t.name, d.* FROM nps.templates t, pg_temp.drive(t.name) d WHERE t.version
 SELECT nps.due_at('2030-12-24 10:00+00', days => 1, business => true) AS after_christmas;
 SELECT nps.due_at('2030-12-27 10:00+00', days => 1, business => true) AS friday_to_monday;
 SELECT nps.due_at('2030-12-27 10:00+00', days => 1) AS calendar_day;
+
+-- A skipped step's open tasks were cancelled with it, with the skip's reason: none is left open
+-- in a skipped step or a finished run.
+SELECT count(*) AS open_tasks_left_behind FROM nps.tasks t JOIN nps.steps s ON s.id = t.step_id JOIN nps.runs r ON r.id = t.run_id
+WHERE t.status = 'open' AND (s.status = 'skipped' OR r.status <> 'active');
+SELECT DISTINCT left(t.cancel_reason, 13) AS reason, s.open_tasks FROM nps.tasks t JOIN nps.steps s ON s.id = t.step_id
+WHERE s.status = 'skipped' AND t.status = 'cancelled';

@@ -1,0 +1,55 @@
+-- pg_nps roles: the group roles and what each may do, set up last, once every object exists.
+-- Grant the group roles to login roles; see docs/workflow.md (roles) and docs/audit.md (auditors).
+
+-- The audit trail is for auditors: its functions are not for everyone.
+REVOKE EXECUTE ON FUNCTION nps.verify_audit(bigint, jsonb), nps._audit_verify(text, jsonb), nps.audit_heads(),
+                           nps.run_history(bigint, boolean) FROM PUBLIC;
+
+CREATE FUNCTION nps.setup_roles() RETURNS TABLE (role name, created boolean)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r text;
+    made boolean;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['nps_admin', 'nps_csm', 'nps_approver', 'nps_analyst', 'nps_auditor'] LOOP
+        made := NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r);
+        IF made THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+        END IF;
+        role := r;
+        created := made;
+        RETURN NEXT;
+    END LOOP;
+    GRANT USAGE ON SCHEMA nps TO nps_admin, nps_csm, nps_approver, nps_analyst, nps_auditor;
+    -- Admins run everything; structure (steps, tasks) is only ever created from templates.
+    GRANT SELECT, INSERT, UPDATE, DELETE ON nps.templates, nps.holidays TO nps_admin;
+    GRANT SELECT, INSERT, UPDATE ON nps.runs, nps.approvals TO nps_admin;
+    GRANT SELECT, UPDATE ON nps.steps, nps.tasks TO nps_admin;
+    GRANT SELECT, INSERT ON nps.approval_decisions TO nps_admin;
+    -- CSMs start runs and work their tasks; approvers decide. Both cascade step and run changes.
+    GRANT SELECT ON nps.templates, nps.holidays, nps.runs, nps.steps, nps.tasks, nps.approvals,
+                    nps.approval_decisions TO nps_csm, nps_approver;
+    GRANT INSERT ON nps.runs, nps.approvals TO nps_csm;
+    GRANT UPDATE ON nps.runs, nps.steps, nps.tasks, nps.approvals TO nps_csm, nps_approver;
+    GRANT INSERT ON nps.approval_decisions TO nps_csm, nps_approver;
+    -- Auditors read everything, the audit trail included, and change nothing; nobody else reads
+    -- the trail. Analysts read the views only.
+    GRANT SELECT ON ALL TABLES IN SCHEMA nps TO nps_auditor;
+    GRANT EXECUTE ON FUNCTION nps.verify_audit(bigint, jsonb), nps._audit_verify(text, jsonb), nps.audit_heads(),
+                              nps.run_history(bigint, boolean) TO nps_auditor;
+    GRANT SELECT ON nps.run_progress, nps.overdue_tasks TO nps_analyst;
+    GRANT SELECT ON nps.my_tasks, nps.pending_approvals, nps.run_progress, nps.overdue_tasks
+        TO nps_admin, nps_csm, nps_approver;
+    IF NOT pg_has_role('nps_admin', 'nps_csm', 'MEMBER') THEN
+        GRANT nps_csm TO nps_admin;
+    END IF;
+    IF NOT pg_has_role('nps_admin', 'nps_approver', 'MEMBER') THEN
+        GRANT nps_approver TO nps_admin;
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION nps.setup_roles() IS
+    'Create (if missing) the group roles nps_admin, nps_csm, nps_approver, nps_analyst, nps_auditor and grant them their privileges (only nps_auditor reads the audit trail). Idempotent; CREATE EXTENSION calls it. GRANT these roles to login roles.';
+SELECT nps.setup_roles();

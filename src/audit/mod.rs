@@ -1,0 +1,423 @@
+//! Audit glue: the capture trigger every audited table carries, the guard that keeps the audit
+//! tables append-only, and chain verification. Entry content, canonical JSON, hashing and the
+//! verification rules are `nps_core::audit` and `nps_core::canonical`.
+//!
+//! Capture (`nps._audit_capture()`, AFTER INSERT OR UPDATE OR DELETE, FOR EACH ROW):
+//! 1. the row images become JSON through `row_to_json`, an UPDATE keeps only the columns that
+//!    changed (an UPDATE that changes nothing records nothing);
+//! 2. the chain is the row's run (the column named by the trigger's argument), else its table;
+//! 3. as the audit table's owner, with `search_path` pinned: advance the chain's head row
+//!    (`nps.audit_chains`, whose row lock orders appends to one chain and nothing else), take
+//!    the next entry id, hash the entry onto the previous head, insert it and record the new head.
+//!
+//! Changes made by the extension's own install or upgrade script are part of the extension, not
+//! of its users' history, and are not captured.
+
+use std::cell::Cell;
+use std::ffi::CStr;
+
+use nps_core::audit::{chain_of, reason_of, row_change, Entry, PG_EPOCH_UNIX_US};
+use nps_core::canonical::{self, Json};
+use nps_core::{ErrorKind, NpsError};
+use pgrx::pg_sys::{self, Datum, Oid};
+
+use crate::error::{report, OrRaise};
+use crate::fmgr::pg_v1;
+use spi::{Arg, KeptPlan};
+
+mod spi;
+mod verify;
+
+#[cfg(any(test, feature = "pg_test"))]
+mod tests;
+
+thread_local! {
+    /// True while the capture path writes the audit tables; the append-only guard lets only
+    /// these writes through. Backend memory, not settable from SQL.
+    static CAPTURING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The trigger call's data, after checking the function was called as a trigger.
+unsafe fn trigger_data(fcinfo: pg_sys::FunctionCallInfo, what: &str) -> *mut pg_sys::TriggerData {
+    unsafe {
+        let ctx = (*fcinfo).context;
+        if ctx.is_null() || (*ctx).type_ != pg_sys::NodeTag::T_TriggerData {
+            report(NpsError::new(
+                ErrorKind::InvalidParameter,
+                format!("{what} was not called as a trigger"),
+                "It is a trigger function: nps.enable_audit(table) attaches it.",
+            ));
+        }
+        ctx.cast()
+    }
+}
+
+/// `schema.table` of a relation.
+unsafe fn relation_name(rel: pg_sys::Relation) -> Vec<u8> {
+    unsafe {
+        let form = (*rel).rd_rel;
+        let nsp = pg_sys::get_namespace_name((*form).relnamespace);
+        let mut name = if nsp.is_null() { Vec::new() } else { CStr::from_ptr(nsp).to_bytes().to_vec() };
+        name.push(b'.');
+        name.extend_from_slice(CStr::from_ptr((*form).relname.data.as_ptr()).to_bytes());
+        name
+    }
+}
+
+fn op_name(event: u32) -> &'static str {
+    match event & pg_sys::TRIGGER_EVENT_OPMASK {
+        pg_sys::TRIGGER_EVENT_INSERT => "INSERT",
+        pg_sys::TRIGGER_EVENT_UPDATE => "UPDATE",
+        pg_sys::TRIGGER_EVENT_DELETE => "DELETE",
+        _ => "TRUNCATE",
+    }
+}
+
+fn refuse(message: String, hint: &str) -> ! {
+    report(NpsError::new(ErrorKind::AppendOnly, message, hint))
+}
+
+pg_v1! {
+    /// `nps._audit_append_only()`: BEFORE INSERT OR UPDATE OR DELETE (per row) and BEFORE
+    /// TRUNCATE on the audit tables. Only the capture path inserts audit entries and moves chain
+    /// heads; rows restored by a superuser in `session_replication_role = replica` (pg_restore,
+    /// logical replication) arrive already captured. Nothing else changes them, whoever asks.
+    fn nps_audit_append_only, pg_finfo_nps_audit_append_only, |fcinfo| {
+        unsafe {
+            let td = trigger_data(fcinfo, "nps._audit_append_only()");
+            let event = (*td).tg_event;
+            let table = String::from_utf8_lossy(&relation_name((*td).tg_relation)).into_owned();
+            let op = op_name(event);
+            let capturing = CAPTURING.with(Cell::get);
+            let replica = pg_sys::SessionReplicationRole == pg_sys::SESSION_REPLICATION_ROLE_REPLICA as i32;
+            let head_table = table.ends_with(".audit_chains");
+            let allowed = match op {
+                "INSERT" => capturing || replica,
+                "UPDATE" => capturing && head_table,
+                _ => false,
+            };
+            if !allowed {
+                let hint = match op {
+                    "INSERT" => "Entries are appended only by the capture trigger of an audited table (nps.enable_audit). Restoring a dump? Run pg_restore with PGOPTIONS='-c session_replication_role=replica' (docs/audit.md).",
+                    _ => "Audit entries never change. nps.verify_audit() checks the trail; nps.audit_heads(), stored outside the database, witnesses it.",
+                };
+                refuse(format!("{op} on {table} is refused: the audit trail is append-only"), hint);
+            }
+            if op == "UPDATE" {
+                Datum::from((*td).tg_newtuple)
+            } else {
+                Datum::from((*td).tg_trigtuple)
+            }
+        }
+    }
+}
+
+/// The row of `tuple` as JSON, through `row_to_json`.
+unsafe fn row_json(tuple: pg_sys::HeapTuple, desc: pg_sys::TupleDesc) -> Json {
+    unsafe {
+        let composite = pg_sys::heap_copy_tuple_as_datum(tuple, desc);
+        let json = pgrx::direct_function_call::<Datum>(pg_sys::row_to_json, &[Some(composite)])
+            .expect("row_to_json returns a value");
+        let v = pg_sys::pg_detoast_datum_packed(json.cast_mut_ptr());
+        canonical::parse(pgrx::varlena::varlena_to_byte_slice(v)).or_raise()
+    }
+}
+
+/// The primary key columns of a relation, or an error naming the table.
+unsafe fn primary_key(rel: pg_sys::Relation, desc: pg_sys::TupleDesc, table: &[u8]) -> Vec<Vec<u8>> {
+    unsafe {
+        let bms = pg_sys::RelationGetIndexAttrBitmap(
+            rel,
+            pg_sys::IndexAttrBitmapKind::INDEX_ATTR_BITMAP_PRIMARY_KEY,
+        );
+        let mut cols = Vec::new();
+        let mut member = -1;
+        loop {
+            member = pg_sys::bms_next_member(bms, member);
+            if member < 0 {
+                break;
+            }
+            let attnum = member + pg_sys::FirstLowInvalidHeapAttributeNumber;
+            let att = (*desc).attrs.as_ptr().add((attnum - 1) as usize);
+            cols.push(CStr::from_ptr((*att).attname.data.as_ptr()).to_bytes().to_vec());
+        }
+        if cols.is_empty() {
+            report(NpsError::new(
+                ErrorKind::InvalidParameter,
+                format!(
+                    "table {} has no primary key; audit entries name rows by it",
+                    String::from_utf8_lossy(table)
+                ),
+                "Add a primary key to the table, or remove its audit_capture trigger.",
+            ));
+        }
+        cols
+    }
+}
+
+/// The role name of `oid`.
+unsafe fn role_name(oid: Oid) -> Vec<u8> {
+    unsafe {
+        let p = pg_sys::GetUserNameFromId(oid, true);
+        if p.is_null() {
+            format!("{}", oid.to_u32()).into_bytes()
+        } else {
+            CStr::from_ptr(p).to_bytes().to_vec()
+        }
+    }
+}
+
+/// A setting's value, `None` when unset or empty.
+unsafe fn setting(name: &CStr) -> Option<Vec<u8>> {
+    unsafe {
+        let p = pg_sys::GetConfigOption(name.as_ptr(), true, false);
+        (!p.is_null()).then(|| CStr::from_ptr(p).to_bytes().to_vec()).filter(|v| !v.is_empty())
+    }
+}
+
+/// The client's address as `inet` prints it; `None` over a Unix socket.
+unsafe fn client_addr() -> Option<Vec<u8>> {
+    unsafe {
+        let inet = pgrx::direct_function_call::<Datum>(pg_sys::inet_client_addr, &[])?;
+        let text = pgrx::direct_function_call::<&CStr>(pg_sys::inet_out, &[Some(inet)])?;
+        Some(text.to_bytes().to_vec())
+    }
+}
+
+/// The owner of `nps.audit_log` (the capture path writes as this role).
+unsafe fn audit_owner() -> Oid {
+    unsafe {
+        let nsp = pg_sys::get_namespace_oid(c"nps".as_ptr(), false);
+        let rel = pg_sys::get_relname_relid(c"audit_log".as_ptr(), nsp);
+        let tuple = pg_sys::SearchSysCache1(pg_sys::SysCacheIdentifier::RELOID as i32, Datum::from(rel));
+        if tuple.is_null() {
+            report(NpsError::new(
+                ErrorKind::UndefinedObject,
+                "relation nps.audit_log does not exist",
+                "Reinstall the extension: DROP EXTENSION pg_nps; CREATE EXTENSION pg_nps.",
+            ));
+        }
+        let owner = (*pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_class>(tuple)).relowner;
+        pg_sys::ReleaseSysCache(tuple);
+        owner
+    }
+}
+
+/// While alive: running as the audit tables' owner, in a security-restricted operation, with
+/// `search_path` pinned to `pg_catalog, pg_temp`, and the capture flag set. An error unwinding
+/// through it leaves the restoring to the (sub)transaction abort, which resets all three.
+struct AsAuditOwner {
+    user: Oid,
+    sec: i32,
+    nest: i32,
+}
+
+impl AsAuditOwner {
+    unsafe fn enter() -> AsAuditOwner {
+        unsafe {
+            let owner = audit_owner();
+            let mut user = Oid::INVALID;
+            let mut sec = 0;
+            pg_sys::GetUserIdAndSecContext(&mut user, &mut sec);
+            pg_sys::SetUserIdAndSecContext(
+                owner,
+                sec | (pg_sys::SECURITY_LOCAL_USERID_CHANGE | pg_sys::SECURITY_RESTRICTED_OPERATION) as i32,
+            );
+            let nest = pg_sys::NewGUCNestLevel();
+            pg_sys::set_config_option(
+                c"search_path".as_ptr(),
+                c"pg_catalog, pg_temp".as_ptr(),
+                pg_sys::GucContext::PGC_USERSET,
+                pg_sys::GucSource::PGC_S_SESSION,
+                pg_sys::GucAction::GUC_ACTION_SAVE,
+                true,
+                0,
+                false,
+            );
+            CAPTURING.with(|c| c.set(true));
+            AsAuditOwner { user, sec, nest }
+        }
+    }
+}
+
+impl Drop for AsAuditOwner {
+    fn drop(&mut self) {
+        CAPTURING.with(|c| c.set(false));
+        if !std::thread::panicking() {
+            // SAFETY: undoes exactly what `enter` did, in reverse order.
+            unsafe {
+                pg_sys::AtEOXact_GUC(true, self.nest);
+                pg_sys::SetUserIdAndSecContext(self.user, self.sec);
+            }
+        }
+    }
+}
+
+/// Advance an existing chain head: the new position, the previous hash, the next entry id.
+static ADVANCE: KeptPlan = KeptPlan::new(
+    "UPDATE nps.audit_chains SET pos = pos + 1 WHERE chain = $1 \
+     RETURNING pos, hash, nextval('nps.audit_log_id_seq')",
+    &[pg_sys::TEXTOID],
+);
+
+/// Start a chain head (or, when one appeared meanwhile, advance it). A chain whose head row is
+/// missing but which has entries (a head row lost in a partial restore) continues after its last
+/// entry instead of forking. The first entry's previous hash is 32 zero bytes.
+static START: KeptPlan = KeptPlan::new(
+    "INSERT INTO nps.audit_chains AS c (chain, run_id, pos, hash) \
+     SELECT $1, $2, coalesce(l.pos, 0) + 1, coalesce(l.hash, decode(repeat('00', 32), 'hex')) \
+     FROM (SELECT) AS one LEFT JOIN LATERAL \
+          (SELECT e.pos, e.hash FROM nps.audit_log e WHERE e.chain = $1 ORDER BY e.pos DESC LIMIT 1) AS l ON true \
+     ON CONFLICT (chain) DO UPDATE SET pos = c.pos + 1 \
+     RETURNING c.pos, c.hash, nextval('nps.audit_log_id_seq')",
+    &[pg_sys::TEXTOID, pg_sys::INT8OID],
+);
+
+/// Insert the entry and record it as the chain's head.
+static APPEND: KeptPlan = KeptPlan::new(
+    "WITH head AS (UPDATE nps.audit_chains SET hash = $18 WHERE chain = $2) \
+     INSERT INTO nps.audit_log (id, chain, pos, run_id, xid, at, table_name, op, pk, old, new, \
+                                session_user_name, current_user_name, actor, client_addr, reason, prev_hash, hash) \
+     VALUES ($1, $2, $3, $4, $5::xid8, $6, $7, $8::nps.audit_op, $9::jsonb, $10::jsonb, $11::jsonb, \
+             $12, $13, $14, $15::inet, $16, $17, $18)",
+    &[
+        pg_sys::INT8OID,
+        pg_sys::TEXTOID,
+        pg_sys::INT8OID,
+        pg_sys::INT8OID,
+        pg_sys::TEXTOID,
+        pg_sys::TIMESTAMPTZOID,
+        pg_sys::TEXTOID,
+        pg_sys::TEXTOID,
+        pg_sys::TEXTOID,
+        pg_sys::TEXTOID,
+        pg_sys::TEXTOID,
+        pg_sys::TEXTOID,
+        pg_sys::TEXTOID,
+        pg_sys::TEXTOID,
+        pg_sys::TEXTOID,
+        pg_sys::TEXTOID,
+        pg_sys::BYTEAOID,
+        pg_sys::BYTEAOID,
+    ],
+);
+
+/// The run a row belongs to: the value of the trigger's run column, when it is an integer.
+fn run_of(row: &Json, column: Option<&[u8]>) -> Option<i64> {
+    match column.and_then(|c| row.get(std::str::from_utf8(c).ok()?)) {
+        Some(Json::Number(n)) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+pg_v1! {
+    /// `nps._audit_capture()`: the capture trigger (see the module documentation).
+    fn nps_audit_capture, pg_finfo_nps_audit_capture, |fcinfo| {
+        unsafe {
+            let td = trigger_data(fcinfo, "nps._audit_capture()");
+            let event = (*td).tg_event;
+            if event & pg_sys::TRIGGER_EVENT_ROW == 0 || event & pg_sys::TRIGGER_EVENT_TIMINGMASK != pg_sys::TRIGGER_EVENT_AFTER {
+                report(NpsError::new(
+                    ErrorKind::InvalidParameter,
+                    "nps._audit_capture() must fire AFTER … FOR EACH ROW",
+                    "Attach it with nps.enable_audit(table).",
+                ));
+            }
+            if pg_sys::creating_extension {
+                return Datum::from(0usize);
+            }
+            let rel = (*td).tg_relation;
+            let desc = (*rel).rd_att;
+            let table = relation_name(rel);
+            let op = op_name(event);
+            let (old, new) = match op {
+                "INSERT" => (None, Some(row_json((*td).tg_trigtuple, desc))),
+                "DELETE" => (Some(row_json((*td).tg_trigtuple, desc)), None),
+                _ => (Some(row_json((*td).tg_trigtuple, desc)), Some(row_json((*td).tg_newtuple, desc))),
+            };
+            let whole = new.as_ref().or(old.as_ref()).expect("a row image");
+            let pk = Json::object(primary_key(rel, desc, &table).into_iter().map(|c| {
+                let v = whole.get(&String::from_utf8_lossy(&c)).cloned().unwrap_or(Json::Null);
+                (c, v)
+            }));
+            let trigger = (*td).tg_trigger;
+            let run_column = ((*trigger).tgnargs > 0).then(|| CStr::from_ptr(*(*trigger).tgargs).to_bytes());
+            let run_id = run_of(whole, run_column);
+            let (old, new) = match (old, new) {
+                (Some(o), Some(n)) => match row_change(&o, &n) {
+                    Some((o, n)) => (Some(o), Some(n)),
+                    None => return Datum::from(0usize),
+                },
+                other => other,
+            };
+            let chain = chain_of(run_id, &table);
+            let reason = reason_of(new.as_ref(), setting(c"nps.reason").as_deref());
+            let at = pg_sys::GetCurrentTimestamp();
+            let mut entry = Entry {
+                id: 0,
+                chain,
+                pos: 0,
+                run_id,
+                xid: pg_sys::GetTopFullTransactionId().value,
+                at_us: at + PG_EPOCH_UNIX_US,
+                table,
+                op: op.as_bytes().to_vec(),
+                pk,
+                old,
+                new,
+                session_user: role_name(pg_sys::GetSessionUserId()),
+                current_user: role_name(pg_sys::GetUserId()),
+                actor: setting(c"nps.actor"),
+                client_addr: client_addr(),
+                reason,
+            };
+            append(&mut entry, at);
+            Datum::from(0usize)
+        }
+    }
+}
+
+/// Append `entry` to its chain: position, id and previous hash come from the chain head.
+unsafe fn append(entry: &mut Entry, at: pg_sys::TimestampTz) {
+    unsafe {
+        let _spi = spi::Connection::open();
+        let _owner = AsAuditOwner::enter();
+        let chain = Arg::text(&entry.chain);
+        let mut n = spi::execute(&ADVANCE, &[Arg::text(&entry.chain)], false);
+        if n == 0 {
+            n = spi::execute(&START, &[chain, entry.run_id.map_or(Arg::Null, Arg::Int8)], false);
+        }
+        assert_eq!(n, 1, "the chain head returns one row");
+        let head = spi::row(0);
+        entry.pos = head.int8(1).expect("pos");
+        let prev: nps_core::audit::Hash =
+            head.bytes(2).and_then(|b| b.try_into().ok()).expect("a 32-byte head hash");
+        entry.id = head.int8(3).expect("nextval");
+        let hash = entry.hash(&prev);
+        let json = |v: &Option<Json>| Arg::opt_text(v.as_ref().map(Json::canonical));
+        spi::execute(
+            &APPEND,
+            &[
+                Arg::Int8(entry.id),
+                Arg::text(&entry.chain),
+                Arg::Int8(entry.pos),
+                entry.run_id.map_or(Arg::Null, Arg::Int8),
+                Arg::text(entry.xid.to_string()),
+                Arg::Timestamptz(at),
+                Arg::text(&entry.table),
+                Arg::text(&entry.op),
+                Arg::text(entry.pk.canonical()),
+                json(&entry.old),
+                json(&entry.new),
+                Arg::text(&entry.session_user),
+                Arg::text(&entry.current_user),
+                Arg::opt_text(entry.actor.as_ref()),
+                Arg::opt_text(entry.client_addr.as_ref()),
+                Arg::opt_text(entry.reason.as_ref()),
+                Arg::Bytes(prev.to_vec()),
+                Arg::Bytes(hash.to_vec()),
+            ],
+            false,
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! In-database tests of capture, the append-only guard and verification.
+
+#[pgrx::pg_schema]
+mod tests {
+    use crate::testing::{assert_error, error_of};
+    use pgrx::prelude::*;
+
+    fn one<T: pgrx::IntoDatum + pgrx::FromDatum>(sql: &str) -> T {
+        Spi::get_one::<T>(sql).unwrap_or_else(|e| panic!("{sql}: {e}")).expect("not NULL")
+    }
+
+    fn run(sql: &str) {
+        Spi::run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// A run of a one-step template whose task belongs to t_csm; returns (run, task).
+    fn setup() -> (i64, i64) {
+        run("create role t_csm; grant nps_csm to t_csm");
+        run(r#"select nps.import_template('{"name": "A", "steps": [{"key": "s", "name": "S",
+                 "tasks": [{"key": "t", "title": "Call", "owner": {"subject": "csm"}}, {"key": "u", "title": "Log"}]}]}')"#);
+        let run_id = one::<i64>(
+            r#"select id from nps.start_run('A', owner => 't_csm', subject => '{"csm": "t_csm"}')"#,
+        );
+        let task = one::<i64>(&format!("select id from nps.tasks where run_id = {run_id} and key = 't'"));
+        (run_id, task)
+    }
+
+    fn entries(run_id: i64) -> i64 {
+        one::<i64>(&format!("select count(*) from nps.audit_log where chain = 'run:{run_id}'"))
+    }
+
+    fn verified(run_id: i64) -> (bool, Option<String>) {
+        let r = Spi::get_two::<bool, String>(&format!("select ok, problem from nps.verify_audit({run_id})"))
+            .unwrap();
+        (r.0.unwrap(), r.1)
+    }
+
+    #[pg_test]
+    fn a_change_is_captured_with_who_what_and_why() {
+        let (run_id, task) = setup();
+        let before = entries(run_id);
+        run("set local nps.actor = 'carol@example.com'");
+        run("set role t_csm");
+        run(&format!("select nps.cancel_task({task}, 'duplicate of another call')"));
+        run("reset role");
+        // The task's change, then the step's recount of its open tasks.
+        assert_eq!(entries(run_id), before + 2);
+        let row = Spi::get_three::<String, String, String>(&format!(
+            "select op::text || ' ' || table_name || ' ' || pk::text, current_user_name || ' ' || actor, reason
+             from nps.audit_log where chain = 'run:{run_id}' and pos = {}",
+            before + 1
+        ))
+        .unwrap();
+        assert_eq!(row.0.unwrap(), format!("UPDATE nps.tasks {{\"id\": {task}}}"));
+        assert_eq!(row.1.unwrap(), "t_csm carol@example.com");
+        assert_eq!(row.2.unwrap(), "duplicate of another call");
+        // Only the changed columns, old and new.
+        assert!(one::<bool>(&format!(
+            "select old ->> 'status' = 'open' and new ->> 'status' = 'cancelled' and not new ? 'title'
+             from nps.audit_log where chain = 'run:{run_id}' and pos = {}",
+            before + 1
+        )));
+        assert_eq!(verified(run_id), (true, None));
+    }
+
+    #[pg_test]
+    fn inserts_and_deletes_keep_the_whole_row_and_no_op_updates_record_nothing() {
+        run("insert into nps.holidays values ('2030-12-25', 'Christmas')");
+        run("update nps.holidays set name = name where day = '2030-12-25'");
+        run("set local nps.reason = 'calendar clean-up'");
+        run("delete from nps.holidays where day = '2030-12-25'");
+        let ops = one::<String>(
+            "select string_agg(op::text || ':' || coalesce(new ->> 'name', old ->> 'name') || ':' || coalesce(reason, '-'), ' ' order by pos)
+             from nps.audit_log where chain = 'table:nps.holidays'",
+        );
+        assert_eq!(ops, "INSERT:Christmas:- DELETE:Christmas:calendar clean-up");
+        assert!(one::<bool>("select ok from nps.verify_audit() where chain = 'table:nps.holidays'"));
+    }
+
+    #[pg_test]
+    fn the_trail_refuses_update_delete_truncate_and_direct_inserts_even_for_a_superuser() {
+        let (run_id, _) = setup();
+        for sql in [
+            format!("update nps.audit_log set reason = 'x' where chain = 'run:{run_id}'"),
+            format!("delete from nps.audit_log where chain = 'run:{run_id}'"),
+            "truncate nps.audit_log".into(),
+            "insert into nps.audit_log select * from nps.audit_log limit 1".into(),
+            "update nps.audit_chains set pos = 1".into(),
+            "delete from nps.audit_chains".into(),
+            "truncate nps.audit_chains".into(),
+        ] {
+            assert_error(&sql, "P0N10", "the audit trail is append-only");
+        }
+        // Replica mode does not open a way to change entries either.
+        run("set local session_replication_role = replica");
+        assert_error("delete from nps.audit_log", "P0N10", "append-only");
+        run("set local session_replication_role = origin");
+        // Other roles hold no privilege on the trail at all.
+        run("set role t_csm");
+        assert_eq!(error_of("select count(*) from nps.audit_log").0, "42501");
+        assert_eq!(error_of("select * from nps.verify_audit()").0, "42501");
+        assert_eq!(error_of("select * from nps.run_history(1)").0, "42501");
+        run("reset role");
+        assert_error("truncate nps.tasks", "P0N10", "TRUNCATE of nps.tasks is refused");
+        assert_eq!(verified(run_id), (true, None));
+    }
+
+    #[pg_test]
+    fn verify_names_the_first_broken_link() {
+        let (run_id, task) = setup();
+        run(&format!("select nps.cancel_task({task}, 'not needed')"));
+        let n = entries(run_id);
+        run("alter table nps.audit_log disable trigger audit_log_append_only");
+        run(&format!("update nps.audit_log set reason = 'edited' where chain = 'run:{run_id}' and pos = 2"));
+        let (ok, problem) = verified(run_id);
+        assert!(!ok);
+        assert_eq!(problem.as_deref(), Some("altered"));
+        assert_eq!(one::<i64>(&format!("select broken_pos from nps.verify_audit({run_id})")), 2);
+        assert_eq!(one::<i64>(&format!("select entries from nps.verify_audit({run_id})")), n);
+    }
+
+    #[pg_test]
+    fn exported_heads_catch_a_truncated_tail_even_with_the_head_rewound() {
+        let (run_id, task) = setup();
+        let heads = one::<pgrx::JsonB>("select jsonb_agg(h) from nps.audit_heads() h");
+        let exported = one::<i64>(&format!("select pos from nps.audit_chains where chain = 'run:{run_id}'"));
+        run(&format!("select nps.cancel_task({task}, 'not needed')"));
+        run("alter table nps.audit_log disable trigger audit_log_append_only");
+        run("alter table nps.audit_chains disable trigger audit_chains_append_only");
+        // Cut the chain back to before the export and rewind the recorded head to match.
+        run(&format!("delete from nps.audit_log where chain = 'run:{run_id}' and pos >= {exported}"));
+        run(&format!(
+            "update nps.audit_chains c set pos = l.pos, hash = l.hash from nps.audit_log l
+             where c.chain = 'run:{run_id}' and l.chain = c.chain and l.pos = {}",
+            exported - 1
+        ));
+        assert_eq!(verified(run_id), (true, None), "without the exported heads the cut is invisible");
+        let problem = Spi::get_one_with_args::<String>(
+            &format!("select problem from nps.verify_audit({run_id}, $1)"),
+            &[heads.into()],
+        )
+        .unwrap();
+        assert_eq!(problem.as_deref(), Some("truncated"));
+    }
+
+    #[pg_test]
+    fn malformed_exported_heads_are_refused() {
+        assert_error("select * from nps.verify_audit(heads => '{}')", "22023", "must be a JSON array");
+        assert_error(
+            r#"select * from nps.verify_audit(heads => '[{"chain": "run:1", "pos": 1, "hash": "xyz"}]')"#,
+            "22023",
+            "element 0 has no \"hash\" of 64 hex digits",
+        );
+        assert_error("select * from nps.verify_audit(424242)", "42704", "run 424242 does not exist");
+    }
+
+    #[pg_test]
+    fn enable_audit_checks_the_table_and_is_idempotent() {
+        run("create table public.t_nokey (x int)");
+        assert_error("select nps.enable_audit('public.t_nokey')", "42P16", "has no primary key");
+        run("create table public.t_items (id int primary key, run bigint, label text)");
+        assert_error("select nps.enable_audit('public.t_items', 'nope')", "42703", "column \"nope\"");
+        assert_error("select nps.enable_audit('public.t_items', 'label')", "42804", "not an integer run id");
+        run("select nps.enable_audit('public.t_items', 'run')");
+        run("select nps.enable_audit('public.t_items', 'run')");
+        assert_eq!(
+            one::<String>("select run_column::text from nps.audited_tables where table_name = 'public.t_items'::regclass"),
+            "run"
+        );
+        let (run_id, _) = setup();
+        run(&format!(
+            "insert into public.t_items values (1, {run_id}, 'joins the run'), (2, null, 'its own chain')"
+        ));
+        assert_eq!(one::<i64>(&format!("select count(*) from nps.audit_log where chain = 'run:{run_id}' and table_name = 'public.t_items'")), 1);
+        assert_eq!(one::<i64>("select count(*) from nps.audit_log where chain = 'table:public.t_items'"), 1);
+        assert!(one::<bool>("select bool_and(ok) from nps.verify_audit()"));
+    }
+
+    #[pg_test]
+    fn run_history_reads_as_a_timeline() {
+        let (run_id, task) = setup();
+        run(&format!("select nps.cancel_task({task}, 'merged')"));
+        let line = one::<String>(&format!(
+            "select action || ' ' || object || ' | ' || changes || ' | ' || reason
+             from nps.run_history({run_id}) where object like 'task%' and action = 'changed' and reason is not null"
+        ));
+        assert!(line.starts_with(&format!("changed task #{task} \"Call\" | ")), "{line}");
+        assert!(line.contains("status: open → cancelled"), "{line}");
+        assert!(line.ends_with("| merged"), "{line}");
+        assert_error("select * from nps.run_history(-1)", "42704", "run -1 does not exist");
+    }
+}
