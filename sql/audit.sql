@@ -65,15 +65,15 @@ COMMENT ON COLUMN nps.audit_log.hash IS 'sha256(prev_hash || canonical JSON of t
 CREATE TABLE nps.audit_chains (
     chain  text COLLATE "C" PRIMARY KEY,
     run_id bigint,
-    pos    bigint NOT NULL CHECK (pos >= 1),
+    pos    bigint NOT NULL CHECK (pos >= 0),
     hash   bytea NOT NULL CHECK (octet_length(hash) = 32)
 );
 COMMENT ON TABLE nps.audit_chains IS
     'The head of each audit chain. Its row lock orders appends to one chain (work on different runs never waits on each other); nps.audit_heads() exports it. Changed only by the capture path.';
 COMMENT ON COLUMN nps.audit_chains.chain IS 'The chain, as in nps.audit_log.chain.';
 COMMENT ON COLUMN nps.audit_chains.run_id IS 'The chain''s run (NULL for table chains).';
-COMMENT ON COLUMN nps.audit_chains.pos IS 'Position of the chain''s last entry.';
-COMMENT ON COLUMN nps.audit_chains.hash IS 'Hash of the chain''s last entry.';
+COMMENT ON COLUMN nps.audit_chains.pos IS 'Position of the chain''s last committed entry (recorded when the appending transaction commits).';
+COMMENT ON COLUMN nps.audit_chains.hash IS 'Hash of the chain''s last committed entry (32 zero bytes before the first).';
 
 -------------------------------------------------------------------------------------------------
 -- Append-only: guard triggers that fire for everyone (ENABLE ALWAYS: also in replica mode),
@@ -192,13 +192,22 @@ CREATE FUNCTION nps._audit_verify(chain text, heads jsonb) RETURNS jsonb
     LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'nps_audit_verify';
 COMMENT ON FUNCTION nps._audit_verify(text, jsonb) IS 'Internal: the chain walk behind nps.verify_audit, as a JSON array.';
 
+CREATE FUNCTION nps._audit_flush_heads() RETURNS void
+    LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'nps_audit_flush_heads';
+COMMENT ON FUNCTION nps._audit_flush_heads() IS
+    'Internal: record the heads of the chains the current transaction appended to (otherwise done at commit).';
+
 CREATE FUNCTION nps.audit_heads()
     RETURNS TABLE (chain text, run_id bigint, pos bigint, hash text)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT c.chain, c.run_id, c.pos, encode(c.hash, 'hex') FROM nps.audit_chains c ORDER BY c.chain;
+AS $$
+BEGIN
+    PERFORM nps._audit_flush_heads();
+    RETURN QUERY
+    SELECT c.chain, c.run_id, c.pos, encode(c.hash, 'hex') FROM nps.audit_chains c WHERE c.pos > 0 ORDER BY c.chain;
 END;
+$$;
 COMMENT ON FUNCTION nps.audit_heads() IS
     'The head (last position and its hash) of every audit chain. Store them outside the database (SELECT jsonb_agg(h) FROM nps.audit_heads() h) and pass them to nps.verify_audit later: a chain cut short or rewritten since no longer matches.';
 

@@ -6,9 +6,11 @@
 //! 1. the row images become JSON through `row_to_json`, an UPDATE keeps only the columns that
 //!    changed (an UPDATE that changes nothing records nothing);
 //! 2. the chain is the row's run (the column named by the trigger's argument), else its table;
-//! 3. as the audit table's owner, with `search_path` pinned: advance the chain's head row
-//!    (`nps.audit_chains`, whose row lock orders appends to one chain and nothing else), take
-//!    the next entry id, hash the entry onto the previous head, insert it and record the new head.
+//! 3. as the audit table's owner, with `search_path` pinned: on the transaction's first append
+//!    to the chain, lock its head row (`nps.audit_chains`, whose row lock orders appends to one
+//!    chain and nothing else); take the next entry id, hash the entry onto the previous one and
+//!    insert it. The chain's head advances in backend memory and is written to its row once,
+//!    just before the transaction commits.
 //!
 //! Changes made by the extension's own install or upgrade script are part of the extension, not
 //! of its users' history, and are not captured.
@@ -16,7 +18,7 @@
 use std::cell::Cell;
 use std::ffi::CStr;
 
-use nps_core::audit::{chain_of, reason_of, row_change, Entry, PG_EPOCH_UNIX_US};
+use nps_core::audit::{chain_of, reason_of, row_change, Entry, Head, GENESIS, PG_EPOCH_UNIX_US};
 use nps_core::canonical::{self, Json};
 use nps_core::{ErrorKind, NpsError};
 use pgrx::pg_sys::{self, Datum, Oid};
@@ -253,30 +255,40 @@ impl Drop for AsAuditOwner {
     }
 }
 
-/// Advance an existing chain head: the new position, the previous hash, the next entry id.
-static ADVANCE: KeptPlan = KeptPlan::new(
-    "UPDATE nps.audit_chains SET pos = pos + 1 WHERE chain = $1 \
-     RETURNING pos, hash, nextval('nps.audit_log_id_seq')",
-    &[pg_sys::TEXTOID],
-);
+/// Lock a chain's head row for the rest of the transaction: concurrent appends to the chain
+/// wait here, and under REPEATABLE READ a head moved since the snapshot is a serialization
+/// failure rather than a fork.
+static LOCK_HEAD: KeptPlan =
+    KeptPlan::new("SELECT pos, hash FROM nps.audit_chains WHERE chain = $1 FOR UPDATE", &[pg_sys::TEXTOID]);
 
-/// Start a chain head (or, when one appeared meanwhile, advance it). A chain whose head row is
-/// missing but which has entries (a head row lost in a partial restore) continues after its last
-/// entry instead of forking. The first entry's previous hash is 32 zero bytes.
-static START: KeptPlan = KeptPlan::new(
+/// Create a chain's head row. A chain whose head row is missing but which has entries (a head
+/// lost in a partial restore) continues after its last entry instead of forking.
+static NEW_HEAD: KeptPlan = KeptPlan::new(
     "INSERT INTO nps.audit_chains AS c (chain, run_id, pos, hash) \
-     SELECT $1, $2, coalesce(l.pos, 0) + 1, coalesce(l.hash, decode(repeat('00', 32), 'hex')) \
+     SELECT $1, $2, coalesce(l.pos, 0), coalesce(l.hash, decode(repeat('00', 32), 'hex')) \
      FROM (SELECT) AS one LEFT JOIN LATERAL \
           (SELECT e.pos, e.hash FROM nps.audit_log e WHERE e.chain = $1 ORDER BY e.pos DESC LIMIT 1) AS l ON true \
-     ON CONFLICT (chain) DO UPDATE SET pos = c.pos + 1 \
-     RETURNING c.pos, c.hash, nextval('nps.audit_log_id_seq')",
+     ON CONFLICT (chain) DO NOTHING",
     &[pg_sys::TEXTOID, pg_sys::INT8OID],
 );
 
-/// Insert the entry and record it as the chain's head.
+/// The chain's last entry as this transaction sees it (its own entries included).
+static LAST_ENTRY: KeptPlan = KeptPlan::new(
+    "SELECT pos, hash FROM nps.audit_log WHERE chain = $1 ORDER BY pos DESC LIMIT 1",
+    &[pg_sys::TEXTOID],
+);
+
+/// Record a chain's last entry as its head (once per chain, when the transaction commits).
+static RECORD_HEAD: KeptPlan = KeptPlan::new(
+    "UPDATE nps.audit_chains c SET pos = l.pos, hash = l.hash \
+     FROM (SELECT e.pos, e.hash FROM nps.audit_log e WHERE e.chain = $1 ORDER BY e.pos DESC LIMIT 1) AS l \
+     WHERE c.chain = $1 AND (c.pos, c.hash) IS DISTINCT FROM (l.pos, l.hash)",
+    &[pg_sys::TEXTOID],
+);
+
+/// Insert an entry.
 static APPEND: KeptPlan = KeptPlan::new(
-    "WITH head AS (UPDATE nps.audit_chains SET hash = $18 WHERE chain = $2) \
-     INSERT INTO nps.audit_log (id, chain, pos, run_id, xid, at, table_name, op, pk, old, new, \
+    "INSERT INTO nps.audit_log (id, chain, pos, run_id, xid, at, table_name, op, pk, old, new, \
                                 session_user_name, current_user_name, actor, client_addr, reason, prev_hash, hash) \
      VALUES ($1, $2, $3, $4, $5::xid8, $6, $7, $8::nps.audit_op, $9::jsonb, $10::jsonb, $11::jsonb, \
              $12, $13, $14, $15::inet, $16, $17, $18)",
@@ -377,23 +389,20 @@ pg_v1! {
     }
 }
 
-/// Append `entry` to its chain: position, id and previous hash come from the chain head.
+/// Append `entry` to its chain: position and previous hash come from the chain's head, locked
+/// on the first append of the transaction and then followed in memory.
 unsafe fn append(entry: &mut Entry, at: pg_sys::TimestampTz) {
     unsafe {
+        heads::watch_transaction();
         let _spi = spi::Connection::open();
         let _owner = AsAuditOwner::enter();
-        let chain = Arg::text(&entry.chain);
-        let mut n = spi::execute(&ADVANCE, &[Arg::text(&entry.chain)], false);
-        if n == 0 {
-            n = spi::execute(&START, &[chain, entry.run_id.map_or(Arg::Null, Arg::Int8)], false);
-        }
-        assert_eq!(n, 1, "the chain head returns one row");
-        let head = spi::row(0);
-        entry.pos = head.int8(1).expect("pos");
-        let prev: nps_core::audit::Hash =
-            head.bytes(2).and_then(|b| b.try_into().ok()).expect("a 32-byte head hash");
-        entry.id = head.int8(3).expect("nextval");
-        let hash = entry.hash(&prev);
+        let prev = match heads::cached(&entry.chain) {
+            Some(head) => head,
+            None => load_head(&entry.chain, entry.run_id),
+        };
+        entry.pos = prev.pos + 1;
+        entry.id = next_entry_id();
+        let hash = entry.hash(&prev.hash);
         let json = |v: &Option<Json>| Arg::opt_text(v.as_ref().map(Json::canonical));
         spi::execute(
             &APPEND,
@@ -414,10 +423,175 @@ unsafe fn append(entry: &mut Entry, at: pg_sys::TimestampTz) {
                 Arg::opt_text(entry.actor.as_ref()),
                 Arg::opt_text(entry.client_addr.as_ref()),
                 Arg::opt_text(entry.reason.as_ref()),
-                Arg::Bytes(prev.to_vec()),
+                Arg::Bytes(prev.hash.to_vec()),
                 Arg::Bytes(hash.to_vec()),
             ],
             false,
         );
+        heads::appended(&entry.chain, Head { pos: entry.pos, hash });
+    }
+}
+
+/// Lock the chain's head row (creating it for a new chain) and return the chain's last entry.
+unsafe fn load_head(chain: &[u8], run_id: Option<i64>) -> Head {
+    unsafe {
+        let row_head = |n: u64| {
+            (n > 0).then(|| {
+                let r = spi::row(0);
+                Head {
+                    pos: r.int8(1).expect("pos"),
+                    hash: r.bytes(2).and_then(|b| b.try_into().ok()).expect("a 32-byte hash"),
+                }
+            })
+        };
+        let mut head = row_head(spi::execute(&LOCK_HEAD, &[Arg::text(chain)], false));
+        if head.is_none() {
+            spi::execute(&NEW_HEAD, &[Arg::text(chain), run_id.map_or(Arg::Null, Arg::Int8)], false);
+            head = row_head(spi::execute(&LOCK_HEAD, &[Arg::text(chain)], false));
+        }
+        let head = head.expect("the chain head exists once created");
+        if heads::appended_in_transaction(chain) {
+            // This transaction appended before a subtransaction rolled back: its surviving
+            // entries, not the committed head, are where the chain continues.
+            return row_head(spi::execute(&LAST_ENTRY, &[Arg::text(chain)], true))
+                .unwrap_or(Head { pos: 0, hash: GENESIS });
+        }
+        head
+    }
+}
+
+/// The next entry id, from `nps.audit_log_id_seq`.
+unsafe fn next_entry_id() -> i64 {
+    unsafe {
+        let nsp = pg_sys::get_namespace_oid(c"nps".as_ptr(), false);
+        let seq = pg_sys::get_relname_relid(c"audit_log_id_seq".as_ptr(), nsp);
+        pgrx::direct_function_call::<i64>(pg_sys::nextval_oid, &[Some(Datum::from(seq))])
+            .expect("nextval returns a value")
+    }
+}
+
+/// Record the heads of the chains this transaction appended to. Runs just before commit (and
+/// before PREPARE TRANSACTION), after deferred triggers: one UPDATE per chain per transaction
+/// instead of one per entry keeps the head row from piling up versions in long transactions.
+unsafe fn record_heads(chains: Vec<Vec<u8>>) {
+    unsafe {
+        // At commit no statement is running any more, so there is no snapshot to run SQL in.
+        let pushed = !pg_sys::ActiveSnapshotSet();
+        if pushed {
+            pg_sys::PushActiveSnapshot(pg_sys::GetTransactionSnapshot());
+        }
+        record_heads_now(chains);
+        if pushed {
+            pg_sys::PopActiveSnapshot();
+        }
+    }
+}
+
+unsafe fn record_heads_now(chains: Vec<Vec<u8>>) {
+    unsafe {
+        let _spi = spi::Connection::open();
+        let _owner = AsAuditOwner::enter();
+        for chain in chains {
+            spi::execute(&RECORD_HEAD, &[Arg::text(&chain)], false);
+        }
+    }
+}
+
+/// Record the heads of the chains this transaction has appended to so far, so that a
+/// verification inside the transaction compares with them (they are recorded again at commit
+/// if more entries follow).
+pub(crate) unsafe fn flush_heads() {
+    let chains = heads::appended_chains();
+    if !chains.is_empty() {
+        unsafe { record_heads(chains) };
+    }
+}
+
+pg_v1! {
+    /// `nps._audit_flush_heads() returns void`: record this transaction's chain heads now.
+    fn nps_audit_flush_heads, pg_finfo_nps_audit_flush_heads, |_fcinfo| {
+        unsafe { flush_heads() };
+        Datum::from(0usize)
+    }
+}
+
+/// The transaction's view of the chains it appends to.
+mod heads {
+    use std::cell::{Cell, RefCell};
+    use std::collections::{BTreeSet, HashMap};
+
+    use nps_core::audit::Head;
+    use pgrx::pg_sys;
+
+    thread_local! {
+        /// Heads of chains locked in this transaction, advanced in memory with each append.
+        static CACHED: RefCell<HashMap<Vec<u8>, Head>> = RefCell::new(HashMap::new());
+        /// Chains this transaction appended to; their heads are recorded at commit.
+        static APPENDED: RefCell<BTreeSet<Vec<u8>>> = const { RefCell::new(BTreeSet::new()) };
+        static REGISTERED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub fn cached(chain: &[u8]) -> Option<Head> {
+        CACHED.with(|c| c.borrow().get(chain).copied())
+    }
+
+    pub fn appended_in_transaction(chain: &[u8]) -> bool {
+        APPENDED.with(|a| a.borrow().contains(chain))
+    }
+
+    pub fn appended(chain: &[u8], head: Head) {
+        CACHED.with(|c| c.borrow_mut().insert(chain.to_vec(), head));
+        APPENDED.with(|a| a.borrow_mut().insert(chain.to_vec()));
+    }
+
+    pub fn appended_chains() -> Vec<Vec<u8>> {
+        APPENDED.with(|a| a.borrow().iter().cloned().collect())
+    }
+
+    fn forget_all() {
+        CACHED.with(|c| c.borrow_mut().clear());
+        APPENDED.with(|a| a.borrow_mut().clear());
+    }
+
+    /// Register the transaction callbacks, once per backend.
+    pub fn watch_transaction() {
+        if !REGISTERED.with(Cell::get) {
+            // SAFETY: plain registration of functions with the signatures Postgres expects.
+            unsafe {
+                pg_sys::RegisterXactCallback(Some(on_xact), std::ptr::null_mut());
+                pg_sys::RegisterSubXactCallback(Some(on_subxact), std::ptr::null_mut());
+            }
+            REGISTERED.with(|r| r.set(true));
+        }
+    }
+
+    #[pgrx::pg_guard]
+    unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut std::ffi::c_void) {
+        match event {
+            pg_sys::XactEvent::XACT_EVENT_PRE_COMMIT | pg_sys::XactEvent::XACT_EVENT_PRE_PREPARE => {
+                // SAFETY: the transaction is still open; SPI may run.
+                unsafe { super::flush_heads() };
+                forget_all();
+            }
+            pg_sys::XactEvent::XACT_EVENT_ABORT
+            | pg_sys::XactEvent::XACT_EVENT_PARALLEL_ABORT
+            | pg_sys::XactEvent::XACT_EVENT_COMMIT
+            | pg_sys::XactEvent::XACT_EVENT_PREPARE => forget_all(),
+            _ => {}
+        }
+    }
+
+    /// A rolled-back subtransaction takes its entries and its head locks with it: forget the
+    /// cached heads (they are reloaded from the log on the next append), keep the list of chains.
+    #[pgrx::pg_guard]
+    unsafe extern "C-unwind" fn on_subxact(
+        event: pg_sys::SubXactEvent::Type,
+        _my: pg_sys::SubTransactionId,
+        _parent: pg_sys::SubTransactionId,
+        _arg: *mut std::ffi::c_void,
+    ) {
+        if event == pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB {
+            CACHED.with(|c| c.borrow_mut().clear());
+        }
     }
 }

@@ -105,42 +105,38 @@ mod tests {
         assert_eq!(verified(run_id), (true, None));
     }
 
-    #[pg_test]
-    fn verify_names_the_first_broken_link() {
-        let (run_id, task) = setup();
-        run(&format!("select nps.cancel_task({task}, 'not needed')"));
-        let n = entries(run_id);
-        run("alter table nps.audit_log disable trigger audit_log_append_only");
-        run(&format!("update nps.audit_log set reason = 'edited' where chain = 'run:{run_id}' and pos = 2"));
-        let (ok, problem) = verified(run_id);
-        assert!(!ok);
-        assert_eq!(problem.as_deref(), Some("altered"));
-        assert_eq!(one::<i64>(&format!("select broken_pos from nps.verify_audit({run_id})")), 2);
-        assert_eq!(one::<i64>(&format!("select entries from nps.verify_audit({run_id})")), n);
-    }
+    // Tampering needs ALTER TABLE … DISABLE TRIGGER on the audit tables, whose exclusive lock
+    // would stall the tests running beside this one: tests/pg_regress/sql/audit.sql covers each
+    // kind, one after the other, and nps-core's unit tests cover the rules.
 
     #[pg_test]
-    fn exported_heads_catch_a_truncated_tail_even_with_the_head_rewound() {
+    fn a_rolled_back_savepoint_leaves_a_chain_that_continues_and_verifies() {
         let (run_id, task) = setup();
-        let heads = one::<pgrx::JsonB>("select jsonb_agg(h) from nps.audit_heads() h");
-        let exported = one::<i64>(&format!("select pos from nps.audit_chains where chain = 'run:{run_id}'"));
-        run(&format!("select nps.cancel_task({task}, 'not needed')"));
-        run("alter table nps.audit_log disable trigger audit_log_append_only");
-        run("alter table nps.audit_chains disable trigger audit_chains_append_only");
-        // Cut the chain back to before the export and rewind the recorded head to match.
-        run(&format!("delete from nps.audit_log where chain = 'run:{run_id}' and pos >= {exported}"));
+        let before = entries(run_id);
         run(&format!(
-            "update nps.audit_chains c set pos = l.pos, hash = l.hash from nps.audit_log l
-             where c.chain = 'run:{run_id}' and l.chain = c.chain and l.pos = {}",
-            exported - 1
+            "do $$ begin
+               begin
+                 perform nps.save_task({task}, note => 'kept for a moment');
+                 raise exception 'undo';
+               exception when others then null;
+               end;
+               perform nps.save_task({task}, note => 'kept');
+             end $$"
         ));
-        assert_eq!(verified(run_id), (true, None), "without the exported heads the cut is invisible");
-        let problem = Spi::get_one_with_args::<String>(
-            &format!("select problem from nps.verify_audit({run_id}, $1)"),
-            &[heads.into()],
-        )
-        .unwrap();
-        assert_eq!(problem.as_deref(), Some("truncated"));
+        assert_eq!(entries(run_id), before + 1);
+        assert_eq!(
+            one::<String>(&format!(
+                "select new ->> 'note' from nps.audit_log where chain = 'run:{run_id}' and pos = {}",
+                before + 1
+            )),
+            "kept"
+        );
+        assert_eq!(verified(run_id), (true, None));
+        // Heads read inside the transaction include its own entries.
+        assert_eq!(
+            one::<i64>(&format!("select pos from nps.audit_heads() where chain = 'run:{run_id}'")),
+            before + 1
+        );
     }
 
     #[pg_test]

@@ -85,7 +85,8 @@ unsafe fn entry_of(row: &Row) -> (Entry, Vec<u8>, Vec<u8>) {
 
 unsafe fn recorded_head(chain: &[u8]) -> Option<Head> {
     unsafe {
-        if spi::execute(&RECORDED_HEAD, &[Arg::text(chain)], true) == 0 {
+        // Not read-only: it must see the heads this transaction just recorded (flush_heads).
+        if spi::execute(&RECORDED_HEAD, &[Arg::text(chain)], false) == 0 {
             return None;
         }
         let r = spi::row(0);
@@ -125,6 +126,7 @@ pg_v1! {
                 exported.retain(|k, _| k == c);
             }
             let mut reports: Vec<Json> = Vec::new();
+            super::flush_heads();
             {
                 let _spi = Connection::open();
                 let (sql, types, args) = match &only {
