@@ -30,12 +30,12 @@ CREATE TABLE nps.audit_log (
     actor             text,
     client_addr       inet,
     reason            text,
-    prev_hash         bytea NOT NULL CHECK (octet_length(prev_hash) = 32),
-    hash              bytea NOT NULL CHECK (octet_length(hash) = 32),
+    prev_hash         bytea NOT NULL,
+    hash              bytea NOT NULL,
     UNIQUE (chain, pos),
-    CHECK ((op = 'INSERT') = (old IS NULL)),
-    CHECK ((op = 'DELETE') = (new IS NULL)),
-    CHECK ((run_id IS NULL) = (chain NOT LIKE 'run:%'))
+    -- Only what ties the operation to its row images: every CHECK is re-read from the catalog
+    -- for each capture's INSERT, and the hashes cover the rest (a 31-byte hash does not verify).
+    CHECK ((op = 'INSERT') = (old IS NULL) AND (op = 'DELETE') = (new IS NULL))
 );
 ALTER SEQUENCE nps.audit_log_id_seq OWNED BY nps.audit_log.id;
 -- Entries arrive in time order, so a BRIN index answers "what happened between t1 and t2" from a

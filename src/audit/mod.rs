@@ -145,7 +145,7 @@ unsafe fn primary_key(rel: pg_sys::Relation, desc: pg_sys::TupleDesc, table: &[u
         }
         if cols.is_empty() {
             report(NpsError::new(
-                ErrorKind::InvalidParameter,
+                ErrorKind::InvalidTableDefinition,
                 format!(
                     "table {} has no primary key; audit entries name rows by it",
                     String::from_utf8_lossy(table)

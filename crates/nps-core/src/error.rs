@@ -19,6 +19,9 @@ pub enum ErrorKind {
     UndefinedObject,
     /// The acting role lacks the membership or ownership a rule demands (SQLSTATE 42501).
     InsufficientPrivilege,
+    /// A table lacks what a feature needs, e.g. an audited table without a primary key
+    /// (SQLSTATE 42P16).
+    InvalidTableDefinition,
     /// Skipping a checkpoint, an approval gate or a step not marked skippable (SQLSTATE P0N01).
     NotSkippable,
     /// A transition the state machine does not allow from the current state, e.g. completing a step
@@ -59,6 +62,7 @@ impl ErrorKind {
             ErrorKind::InvalidBinary => "22P03",
             ErrorKind::UndefinedObject => "42704",
             ErrorKind::InsufficientPrivilege => "42501",
+            ErrorKind::InvalidTableDefinition => "42P16",
             ErrorKind::NotSkippable => "P0N01",
             ErrorKind::OutOfOrder => "P0N02",
             ErrorKind::RequirementsUnmet => "P0N03",
