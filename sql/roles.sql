@@ -3,7 +3,9 @@
 
 -- The audit trail is for auditors: its functions are not for everyone.
 REVOKE EXECUTE ON FUNCTION nps.verify_audit(bigint, jsonb), nps._audit_verify(text, jsonb), nps.audit_heads(),
-                           nps.run_history(bigint, boolean) FROM PUBLIC;
+                           nps._audit_flush_heads(), nps.run_history(bigint, boolean) FROM PUBLIC;
+-- Attaching the capture trigger writes into the chains: only admins may (nps.enable_audit).
+REVOKE EXECUTE ON FUNCTION nps._audit_capture(), nps._audit_append_only(), nps._audit_no_truncate() FROM PUBLIC;
 
 CREATE FUNCTION nps.setup_roles() RETURNS TABLE (role name, created boolean)
     LANGUAGE plpgsql
@@ -38,7 +40,8 @@ BEGIN
     -- the trail. Analysts read the views only.
     GRANT SELECT ON ALL TABLES IN SCHEMA nps TO nps_auditor;
     GRANT EXECUTE ON FUNCTION nps.verify_audit(bigint, jsonb), nps._audit_verify(text, jsonb), nps.audit_heads(),
-                              nps.run_history(bigint, boolean) TO nps_auditor;
+                              nps._audit_flush_heads(), nps.run_history(bigint, boolean) TO nps_auditor;
+    GRANT EXECUTE ON FUNCTION nps._audit_capture(), nps._audit_no_truncate() TO nps_admin;
     GRANT SELECT ON nps.run_progress, nps.overdue_tasks TO nps_analyst;
     GRANT SELECT ON nps.my_tasks, nps.pending_approvals, nps.run_progress, nps.overdue_tasks
         TO nps_admin, nps_csm, nps_approver;

@@ -140,8 +140,7 @@ unsafe fn primary_key(rel: pg_sys::Relation, desc: pg_sys::TupleDesc, table: &[u
                 break;
             }
             let attnum = member + pg_sys::FirstLowInvalidHeapAttributeNumber;
-            let att = (*desc).attrs.as_ptr().add((attnum - 1) as usize);
-            cols.push(CStr::from_ptr((*att).attname.data.as_ptr()).to_bytes().to_vec());
+            cols.push(CStr::from_ptr(pg_sys::SPI_fname(desc, attnum)).to_bytes().to_vec());
         }
         if cols.is_empty() {
             report(NpsError::new(
@@ -202,6 +201,48 @@ unsafe fn audit_owner() -> Oid {
         let owner = (*pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_class>(tuple)).relowner;
         pg_sys::ReleaseSysCache(tuple);
         owner
+    }
+}
+
+/// While alive: the settings that shape how values print are fixed, so a row's JSON does not
+/// depend on the session (`extra_float_digits = -15` would print 0.11 and 0.12 alike and hide
+/// the change; timestamps print in UTC).
+struct PinnedOutput {
+    nest: i32,
+}
+
+impl PinnedOutput {
+    unsafe fn enter() -> PinnedOutput {
+        unsafe {
+            let nest = pg_sys::NewGUCNestLevel();
+            for (name, value) in [
+                (c"extra_float_digits", c"1"),
+                (c"TimeZone", c"UTC"),
+                (c"IntervalStyle", c"iso_8601"),
+                (c"DateStyle", c"ISO, YMD"),
+            ] {
+                pg_sys::set_config_option(
+                    name.as_ptr(),
+                    value.as_ptr(),
+                    pg_sys::GucContext::PGC_USERSET,
+                    pg_sys::GucSource::PGC_S_SESSION,
+                    pg_sys::GucAction::GUC_ACTION_SAVE,
+                    true,
+                    0,
+                    false,
+                );
+            }
+            PinnedOutput { nest }
+        }
+    }
+}
+
+impl Drop for PinnedOutput {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            // SAFETY: closes the nest level `enter` opened.
+            unsafe { pg_sys::AtEOXact_GUC(true, self.nest) };
+        }
     }
 }
 
@@ -335,18 +376,22 @@ pg_v1! {
                     "Attach it with nps.enable_audit(table).",
                 ));
             }
-            if pg_sys::creating_extension {
+            if pg_sys::creating_extension
+                && pg_sys::CurrentExtensionObject == pg_sys::get_extension_oid(c"pg_nps".as_ptr(), true)
+            {
                 return Datum::from(0usize);
             }
             let rel = (*td).tg_relation;
             let desc = (*rel).rd_att;
             let table = relation_name(rel);
             let op = op_name(event);
+            let pinned = PinnedOutput::enter();
             let (old, new) = match op {
                 "INSERT" => (None, Some(row_json((*td).tg_trigtuple, desc))),
                 "DELETE" => (Some(row_json((*td).tg_trigtuple, desc)), None),
                 _ => (Some(row_json((*td).tg_trigtuple, desc)), Some(row_json((*td).tg_newtuple, desc))),
             };
+            drop(pinned);
             let whole = new.as_ref().or(old.as_ref()).expect("a row image");
             let pk = Json::object(primary_key(rel, desc, &table).into_iter().map(|c| {
                 let v = whole.get(&String::from_utf8_lossy(&c)).cloned().unwrap_or(Json::Null);
@@ -453,7 +498,8 @@ unsafe fn load_head(chain: &[u8], run_id: Option<i64>) -> Head {
         if heads::appended_in_transaction(chain) {
             // This transaction appended before a subtransaction rolled back: its surviving
             // entries, not the committed head, are where the chain continues.
-            return row_head(spi::execute(&LAST_ENTRY, &[Arg::text(chain)], true))
+            // Not read-only: the statement's snapshot would miss entries appended later in it.
+            return row_head(spi::execute(&LAST_ENTRY, &[Arg::text(chain)], false))
                 .unwrap_or(Head { pos: 0, hash: GENESIS });
         }
         head
@@ -502,9 +548,17 @@ unsafe fn record_heads_now(chains: Vec<Vec<u8>>) {
 /// if more entries follow).
 pub(crate) unsafe fn flush_heads() {
     let chains = heads::appended_chains();
-    if !chains.is_empty() {
-        unsafe { record_heads(chains) };
+    if chains.is_empty() {
+        return;
     }
+    // DROP EXTENSION in the same transaction took the heads (and the entries) with it.
+    let nsp = unsafe { pg_sys::get_namespace_oid(c"nps".as_ptr(), true) };
+    if nsp == Oid::INVALID
+        || unsafe { pg_sys::get_relname_relid(c"audit_chains".as_ptr(), nsp) } == Oid::INVALID
+    {
+        return;
+    }
+    unsafe { record_heads(chains) };
 }
 
 pg_v1! {

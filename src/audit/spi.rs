@@ -118,6 +118,8 @@ unsafe fn datums(args: &[Arg]) -> (Vec<Datum>, Vec<c_char>) {
 /// A read-only cursor over a query, fetched in batches.
 pub struct Cursor {
     portal: pg_sys::Portal,
+    /// The batch fetched last; freed by the next fetch even when other statements ran since.
+    batch: *mut pg_sys::SPITupleTable,
 }
 
 impl Cursor {
@@ -138,7 +140,7 @@ impl Cursor {
                 0,
             );
             assert!(!portal.is_null(), "SPI_cursor_open failed");
-            Cursor { portal }
+            Cursor { portal, batch: std::ptr::null_mut() }
         }
     }
 
@@ -148,10 +150,11 @@ impl Cursor {
     /// Inside the SPI connection the cursor was opened in.
     pub unsafe fn fetch(&mut self, n: i64) -> u64 {
         unsafe {
-            if !pg_sys::SPI_tuptable.is_null() {
-                pg_sys::SPI_freetuptable(pg_sys::SPI_tuptable);
+            if !self.batch.is_null() {
+                pg_sys::SPI_freetuptable(self.batch);
             }
             pg_sys::SPI_cursor_fetch(self.portal, true, n as _);
+            self.batch = pg_sys::SPI_tuptable;
             pg_sys::SPI_processed
         }
     }
@@ -163,6 +166,19 @@ impl Drop for Cursor {
             // SAFETY: the portal is open; closing releases the relations it holds, which would
             // otherwise stay in use until the end of the transaction.
             unsafe { pg_sys::SPI_cursor_close(self.portal) };
+        }
+    }
+}
+
+/// Free the result of the last statement (a kept plan's rows once read).
+///
+/// # Safety
+/// Inside an SPI connection; no `Row` of that result is used afterwards.
+pub unsafe fn free_result() {
+    unsafe {
+        if !pg_sys::SPI_tuptable.is_null() {
+            pg_sys::SPI_freetuptable(pg_sys::SPI_tuptable);
+            pg_sys::SPI_tuptable = std::ptr::null_mut();
         }
     }
 }

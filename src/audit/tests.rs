@@ -170,6 +170,21 @@ mod tests {
         assert_eq!(one::<i64>(&format!("select count(*) from nps.audit_log where chain = 'run:{run_id}' and table_name = 'public.t_items'")), 1);
         assert_eq!(one::<i64>("select count(*) from nps.audit_log where chain = 'table:public.t_items'"), 1);
         assert!(one::<bool>("select bool_and(ok) from nps.verify_audit()"));
+        // Session settings do not shape what is recorded: with floats printed to one digit,
+        // 0.11 → 0.12 is still a change, and times are recorded in UTC.
+        run("create table public.t_measures (id int primary key, x float8, at timestamptz)");
+        run("select nps.enable_audit('public.t_measures')");
+        run("insert into public.t_measures values (1, 0.11, '2030-01-01 12:00+02')");
+        run("set local extra_float_digits = -15; set local timezone = 'America/New_York'");
+        run("update public.t_measures set x = 0.12 where id = 1");
+        assert_eq!(
+            one::<String>("select (old ->> 'x') || ' → ' || (new ->> 'x') from nps.audit_log where table_name = 'public.t_measures' and op = 'UPDATE'"),
+            "0.11 → 0.12"
+        );
+        assert_eq!(
+            one::<String>("select new ->> 'at' from nps.audit_log where table_name = 'public.t_measures' and op = 'INSERT'"),
+            "2030-01-01T10:00:00+00:00"
+        );
     }
 
     #[pg_test]

@@ -85,13 +85,17 @@ unsafe fn entry_of(row: &Row) -> (Entry, Vec<u8>, Vec<u8>) {
 
 unsafe fn recorded_head(chain: &[u8]) -> Option<Head> {
     unsafe {
-        // Not read-only: it must see the heads this transaction just recorded (flush_heads).
-        if spi::execute(&RECORDED_HEAD, &[Arg::text(chain)], false) == 0 {
+        // Read-only: the same snapshot as the cursor over the entries, so a commit landing
+        // between the two reads cannot look like a removed tail.
+        if spi::execute(&RECORDED_HEAD, &[Arg::text(chain)], true) == 0 {
+            spi::free_result();
             return None;
         }
         let r = spi::row(0);
         let hash = r.bytes(2).and_then(|b| b.try_into().ok()).unwrap_or([0xff; 32]);
-        Some(Head { pos: r.int8(1).unwrap_or_default(), hash })
+        let head = Head { pos: r.int8(1).unwrap_or_default(), hash };
+        spi::free_result();
+        Some(head)
     }
 }
 
@@ -126,7 +130,12 @@ pg_v1! {
                 exported.retain(|k, _| k == c);
             }
             let mut reports: Vec<Json> = Vec::new();
+            // Record this transaction's own heads, then read the entries and the heads through
+            // one snapshot that sees them.
             super::flush_heads();
+            pg_sys::CommandCounterIncrement();
+            pg_sys::PushCopiedSnapshot(pg_sys::GetActiveSnapshot());
+            pg_sys::UpdateActiveSnapshotCommandId();
             {
                 let _spi = Connection::open();
                 let (sql, types, args) = match &only {
@@ -207,6 +216,7 @@ pg_v1! {
                     reports.push(report_json(&chain, &check.finish(Some(head))));
                 }
             }
+            pg_sys::PopActiveSnapshot();
             // Exported chains of which nothing is left.
             let mut gone: Vec<_> = exported.into_iter().collect();
             gone.sort_by(|a, b| a.0.cmp(&b.0));

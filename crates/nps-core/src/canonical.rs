@@ -390,7 +390,9 @@ fn plain_decimal(negative: bool, int: &[u8], frac: &[u8], exp: i64) -> Option<St
     if digits.is_empty() {
         return Some("0".to_owned());
     }
-    let len = digits.len() as i64 + scale.unsigned_abs() as i64 + 2;
+    // Digits, the zeros the scale adds before or after them, a sign and a point.
+    let len =
+        if scale >= 0 { digits.len() as i64 + scale } else { (digits.len() as i64).max(-scale) + 1 } + 2;
     if len > MAX_NUMBER_LEN as i64 {
         return None;
     }
