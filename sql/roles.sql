@@ -30,6 +30,12 @@ BEGIN
     GRANT SELECT, INSERT, UPDATE ON nps.runs, nps.approvals TO nps_admin;
     GRANT SELECT, UPDATE ON nps.steps, nps.tasks TO nps_admin;
     GRANT SELECT, INSERT ON nps.approval_decisions TO nps_admin;
+    -- The NPS cycle: admins keep settings and accounts; CSMs start cycles and record responses;
+    -- analysts read them.
+    GRANT SELECT, INSERT, UPDATE ON nps.settings, nps.accounts TO nps_admin;
+    GRANT SELECT ON nps.settings TO nps_csm, nps_approver, nps_analyst;
+    GRANT SELECT ON nps.accounts, nps.cycles, nps.responses TO nps_csm, nps_approver, nps_analyst;
+    GRANT INSERT, UPDATE ON nps.cycles, nps.responses TO nps_csm;
     -- CSMs start runs and work their tasks; approvers decide. Both cascade step and run changes.
     GRANT SELECT ON nps.templates, nps.holidays, nps.runs, nps.steps, nps.tasks, nps.approvals,
                     nps.approval_decisions TO nps_csm, nps_approver;

@@ -17,7 +17,8 @@ mod workflow;
 pgrx::extension_sql_file!("../sql/analytics.sql", name = "analytics", bootstrap);
 pgrx::extension_sql_file!("../sql/workflow.sql", name = "workflow", requires = ["analytics"]);
 pgrx::extension_sql_file!("../sql/audit.sql", name = "audit", requires = ["workflow"]);
-pgrx::extension_sql_file!("../sql/roles.sql", name = "roles", requires = ["audit"]);
+pgrx::extension_sql_file!("../sql/cycle.sql", name = "cycle", requires = ["audit"]);
+pgrx::extension_sql_file!("../sql/roles.sql", name = "roles", requires = ["cycle"]);
 
 /// Required by `cargo pgrx test`.
 #[cfg(test)]

@@ -50,6 +50,9 @@ pub enum ErrorKind {
     /// A change to the audit trail other than its capture path appending to it: UPDATE, DELETE
     /// or TRUNCATE of an audit entry, a direct INSERT (SQLSTATE P0N10).
     AppendOnly,
+    /// A survey response outside its cycle's window, or after the cycle's intake closed
+    /// (SQLSTATE P0N11).
+    OutsideWindow,
 }
 
 impl ErrorKind {
@@ -73,6 +76,7 @@ impl ErrorKind {
             ErrorKind::InvalidTemplate => "P0N08",
             ErrorKind::Immutable => "P0N09",
             ErrorKind::AppendOnly => "P0N10",
+            ErrorKind::OutsideWindow => "P0N11",
         }
     }
 }
