@@ -185,11 +185,21 @@ unsafe fn client_addr() -> Option<Vec<u8>> {
     }
 }
 
+/// The oid of relation `nps.<name>`, or `Oid::INVALID` when it (or the schema) does not exist.
+unsafe fn nps_relation(name: &CStr) -> Oid {
+    unsafe {
+        let nsp = pg_sys::get_namespace_oid(c"nps".as_ptr(), true);
+        if nsp == Oid::INVALID {
+            return Oid::INVALID;
+        }
+        pg_sys::get_relname_relid(name.as_ptr(), nsp)
+    }
+}
+
 /// The owner of `nps.audit_log` (the capture path writes as this role).
 unsafe fn audit_owner() -> Oid {
     unsafe {
-        let nsp = pg_sys::get_namespace_oid(c"nps".as_ptr(), false);
-        let rel = pg_sys::get_relname_relid(c"audit_log".as_ptr(), nsp);
+        let rel = nps_relation(c"audit_log");
         let tuple = pg_sys::SearchSysCache1(pg_sys::SysCacheIdentifier::RELOID as i32, Datum::from(rel));
         if tuple.is_null() {
             report(NpsError::new(
@@ -204,23 +214,18 @@ unsafe fn audit_owner() -> Oid {
     }
 }
 
-/// While alive: the settings that shape how values print are fixed, so a row's JSON does not
-/// depend on the session (`extra_float_digits = -15` would print 0.11 and 0.12 alike and hide
-/// the change; timestamps print in UTC).
-struct PinnedOutput {
+/// While alive: settings changed in a GUC nest level of their own, as a function's `SET`
+/// clause does. An error unwinding through it leaves the restoring to the (sub)transaction
+/// abort, which resets the nest level.
+struct GucScope {
     nest: i32,
 }
 
-impl PinnedOutput {
-    unsafe fn enter() -> PinnedOutput {
+impl GucScope {
+    unsafe fn enter(settings: &[(&CStr, &CStr)]) -> GucScope {
         unsafe {
             let nest = pg_sys::NewGUCNestLevel();
-            for (name, value) in [
-                (c"extra_float_digits", c"1"),
-                (c"TimeZone", c"UTC"),
-                (c"IntervalStyle", c"iso_8601"),
-                (c"DateStyle", c"ISO, YMD"),
-            ] {
+            for (name, value) in settings {
                 pg_sys::set_config_option(
                     name.as_ptr(),
                     value.as_ptr(),
@@ -232,17 +237,31 @@ impl PinnedOutput {
                     false,
                 );
             }
-            PinnedOutput { nest }
+            GucScope { nest }
         }
     }
 }
 
-impl Drop for PinnedOutput {
+impl Drop for GucScope {
     fn drop(&mut self) {
         if !std::thread::panicking() {
             // SAFETY: closes the nest level `enter` opened.
             unsafe { pg_sys::AtEOXact_GUC(true, self.nest) };
         }
+    }
+}
+
+/// The settings that shape how values print, fixed while row images are made, so a row's JSON
+/// does not depend on the session (`extra_float_digits = -15` would print 0.11 and 0.12 alike
+/// and hide the change; timestamps print in UTC).
+unsafe fn pinned_output() -> GucScope {
+    unsafe {
+        GucScope::enter(&[
+            (c"extra_float_digits", c"1"),
+            (c"TimeZone", c"UTC"),
+            (c"IntervalStyle", c"iso_8601"),
+            (c"DateStyle", c"ISO, YMD"),
+        ])
     }
 }
 
@@ -252,7 +271,7 @@ impl Drop for PinnedOutput {
 struct AsAuditOwner {
     user: Oid,
     sec: i32,
-    nest: i32,
+    path: Option<GucScope>,
 }
 
 impl AsAuditOwner {
@@ -266,19 +285,9 @@ impl AsAuditOwner {
                 owner,
                 sec | (pg_sys::SECURITY_LOCAL_USERID_CHANGE | pg_sys::SECURITY_RESTRICTED_OPERATION) as i32,
             );
-            let nest = pg_sys::NewGUCNestLevel();
-            pg_sys::set_config_option(
-                c"search_path".as_ptr(),
-                c"pg_catalog, pg_temp".as_ptr(),
-                pg_sys::GucContext::PGC_USERSET,
-                pg_sys::GucSource::PGC_S_SESSION,
-                pg_sys::GucAction::GUC_ACTION_SAVE,
-                true,
-                0,
-                false,
-            );
+            let path = GucScope::enter(&[(c"search_path", c"pg_catalog, pg_temp")]);
             CAPTURING.with(|c| c.set(true));
-            AsAuditOwner { user, sec, nest }
+            AsAuditOwner { user, sec, path: Some(path) }
         }
     }
 }
@@ -286,12 +295,11 @@ impl AsAuditOwner {
 impl Drop for AsAuditOwner {
     fn drop(&mut self) {
         CAPTURING.with(|c| c.set(false));
+        // Undo what `enter` did, in reverse order: the search path, then the user.
+        drop(self.path.take());
         if !std::thread::panicking() {
-            // SAFETY: undoes exactly what `enter` did, in reverse order.
-            unsafe {
-                pg_sys::AtEOXact_GUC(true, self.nest);
-                pg_sys::SetUserIdAndSecContext(self.user, self.sec);
-            }
+            // SAFETY: restores the user and context `enter` saved.
+            unsafe { pg_sys::SetUserIdAndSecContext(self.user, self.sec) };
         }
     }
 }
@@ -385,7 +393,7 @@ pg_v1! {
             let desc = (*rel).rd_att;
             let table = relation_name(rel);
             let op = op_name(event);
-            let pinned = PinnedOutput::enter();
+            let pinned = pinned_output();
             let (old, new) = match op {
                 "INSERT" => (None, Some(row_json((*td).tg_trigtuple, desc))),
                 "DELETE" => (Some(row_json((*td).tg_trigtuple, desc)), None),
@@ -483,10 +491,7 @@ unsafe fn load_head(chain: &[u8], run_id: Option<i64>) -> Head {
         let row_head = |n: u64| {
             (n > 0).then(|| {
                 let r = spi::row(0);
-                Head {
-                    pos: r.int8(1).expect("pos"),
-                    hash: r.bytes(2).and_then(|b| b.try_into().ok()).expect("a 32-byte hash"),
-                }
+                Head { pos: r.int8(1).expect("pos"), hash: r.hash(2).expect("a 32-byte hash") }
             })
         };
         let mut head = row_head(spi::execute(&LOCK_HEAD, &[Arg::text(chain)], false));
@@ -509,8 +514,7 @@ unsafe fn load_head(chain: &[u8], run_id: Option<i64>) -> Head {
 /// The next entry id, from `nps.audit_log_id_seq`.
 unsafe fn next_entry_id() -> i64 {
     unsafe {
-        let nsp = pg_sys::get_namespace_oid(c"nps".as_ptr(), false);
-        let seq = pg_sys::get_relname_relid(c"audit_log_id_seq".as_ptr(), nsp);
+        let seq = nps_relation(c"audit_log_id_seq");
         pgrx::direct_function_call::<i64>(pg_sys::nextval_oid, &[Some(Datum::from(seq))])
             .expect("nextval returns a value")
     }
@@ -552,10 +556,7 @@ pub(crate) unsafe fn flush_heads() {
         return;
     }
     // DROP EXTENSION in the same transaction took the heads (and the entries) with it.
-    let nsp = unsafe { pg_sys::get_namespace_oid(c"nps".as_ptr(), true) };
-    if nsp == Oid::INVALID
-        || unsafe { pg_sys::get_relname_relid(c"audit_chains".as_ptr(), nsp) } == Oid::INVALID
-    {
+    if unsafe { nps_relation(c"audit_chains") } == Oid::INVALID {
         return;
     }
     unsafe { record_heads(chains) };

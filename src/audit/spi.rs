@@ -224,6 +224,14 @@ impl Row {
         }
     }
 
+    /// A 32-byte bytea column as a hash, or `None` for NULL or another length.
+    ///
+    /// # Safety
+    /// The result is still current; the column is a bytea.
+    pub unsafe fn hash(&self, col: i32) -> Option<nps_core::audit::Hash> {
+        unsafe { self.bytes(col).and_then(|b| b.try_into().ok()) }
+    }
+
     /// A bytea column's bytes, or `None` for NULL.
     ///
     /// # Safety

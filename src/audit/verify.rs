@@ -17,6 +17,8 @@ use crate::fmgr::{arg, jsonb_datum, jsonb_text, pg_v1, varlena_bytes};
 const COLUMNS: &str = "id, chain, pos, run_id, xid, at, table_name, op, pk, old, new, \
                        session_user_name, current_user_name, actor, client_addr, reason, prev_hash, hash";
 const BATCH: i64 = 1000;
+/// Stands for a recorded head hash that is not 32 bytes (tampered): it matches no entry.
+const UNREADABLE: nps_core::audit::Hash = [0xff; 32];
 
 static RECORDED_HEAD: KeptPlan =
     KeptPlan::new("SELECT pos, hash FROM nps.audit_chains WHERE chain = $1", &[pg_sys::TEXTOID]);
@@ -92,8 +94,7 @@ unsafe fn recorded_head(chain: &[u8]) -> Option<Head> {
             return None;
         }
         let r = spi::row(0);
-        let hash = r.bytes(2).and_then(|b| b.try_into().ok()).unwrap_or([0xff; 32]);
-        let head = Head { pos: r.int8(1).unwrap_or_default(), hash };
+        let head = Head { pos: r.int8(1).unwrap_or_default(), hash: r.hash(2).unwrap_or(UNREADABLE) };
         spi::free_result();
         Some(head)
     }
@@ -138,15 +139,11 @@ pg_v1! {
             pg_sys::UpdateActiveSnapshotCommandId();
             {
                 let _spi = Connection::open();
-                let (sql, types, args) = match &only {
-                    Some(c) => (
-                        format!("SELECT {COLUMNS} FROM nps.audit_log WHERE chain = $1 ORDER BY pos"),
-                        vec![pg_sys::TEXTOID],
-                        vec![Arg::text(c)],
-                    ),
-                    None => (format!("SELECT {COLUMNS} FROM nps.audit_log ORDER BY chain, pos"), vec![], vec![]),
-                };
-                let mut cursor = Cursor::open(&sql, &types, &args);
+                // One chain or all: the cursor is planned with the argument's value, so the
+                // NULL test folds away and one chain is read through the (chain, pos) index.
+                let only_arg = [Arg::opt_text(only.as_ref())];
+                let sql = format!("SELECT {COLUMNS} FROM nps.audit_log WHERE $1::text IS NULL OR chain = $1 ORDER BY chain, pos");
+                let mut cursor = Cursor::open(&sql, &[pg_sys::TEXTOID], &only_arg);
                 let mut batch_cxt = PgMemoryContexts::new("nps audit verify");
                 let mut current: Option<(Vec<u8>, ChainCheck)> = None;
                 let mut finished: Vec<(Vec<u8>, ChainCheck)> = Vec::new();
@@ -183,21 +180,12 @@ pg_v1! {
                     reports.push(report_json(&chain, &check.finish(head)));
                 }
                 // Chains with a recorded head but no entries left at all.
-                let (sql, types, args) = match &only {
-                    Some(c) => (
-                        "SELECT chain, pos, hash FROM nps.audit_chains c WHERE chain = $1 \
-                         AND NOT EXISTS (SELECT 1 FROM nps.audit_log l WHERE l.chain = c.chain)",
-                        vec![pg_sys::TEXTOID],
-                        vec![Arg::text(c)],
-                    ),
-                    None => (
-                        "SELECT chain, pos, hash FROM nps.audit_chains c \
-                         WHERE NOT EXISTS (SELECT 1 FROM nps.audit_log l WHERE l.chain = c.chain) ORDER BY chain",
-                        vec![],
-                        vec![],
-                    ),
-                };
-                let mut empty = Cursor::open(sql, &types, &args);
+                let mut empty = Cursor::open(
+                    "SELECT chain, pos, hash FROM nps.audit_chains c WHERE ($1::text IS NULL OR chain = $1) \
+                     AND NOT EXISTS (SELECT 1 FROM nps.audit_log l WHERE l.chain = c.chain) ORDER BY chain",
+                    &[pg_sys::TEXTOID],
+                    &only_arg,
+                );
                 let mut emptied = Vec::new();
                 loop {
                     let n = empty.fetch(BATCH);
@@ -207,8 +195,8 @@ pg_v1! {
                     for i in 0..n {
                         let r = spi::row(i);
                         let chain = r.text(1).unwrap_or_default();
-                        let hash = r.bytes(3).and_then(|b| b.try_into().ok()).unwrap_or([0xff; 32]);
-                        emptied.push((chain, Head { pos: r.int8(2).unwrap_or_default(), hash }));
+                        let head = Head { pos: r.int8(2).unwrap_or_default(), hash: r.hash(3).unwrap_or(UNREADABLE) };
+                        emptied.push((chain, head));
                     }
                 }
                 for (chain, head) in emptied {
