@@ -11,6 +11,8 @@ CREATE TABLE nps.settings (
     min_responses  integer NOT NULL DEFAULT 30 CHECK (min_responses >= 1),
     window_days    integer NOT NULL DEFAULT 14 CHECK (window_days >= 1),
     cycle_template text NOT NULL DEFAULT 'NPS Survey & Action Plan',
+    detractor_playbook boolean NOT NULL DEFAULT true,
+    text_search_config regconfig NOT NULL DEFAULT 'english',
     updated_at     timestamptz NOT NULL DEFAULT now(),
     updated_by     name NOT NULL DEFAULT current_user,
     CHECK (detractor_max >= 0 AND promoter_min <= 10 AND detractor_max < promoter_min)
@@ -22,19 +24,22 @@ COMMENT ON COLUMN nps.settings.detractor_max IS 'Highest detractor score (defaul
 COMMENT ON COLUMN nps.settings.min_responses IS 'Responses a cycle needs before its intake may close (default 30).';
 COMMENT ON COLUMN nps.settings.window_days IS 'Default length of a cycle''s response window, in days (default 14).';
 COMMENT ON COLUMN nps.settings.cycle_template IS 'Template a cycle''s run follows (default ''NPS Survey & Action Plan'').';
+COMMENT ON COLUMN nps.settings.detractor_playbook IS 'Whether the shipped playbook runs: each detractor of a segmented cycle gets an "NPS Detractor" project owned by the account''s CSM (default true).';
+COMMENT ON COLUMN nps.settings.text_search_config IS 'Text search configuration root-cause keywords and comments are matched with (default english).';
 
 CREATE FUNCTION nps.current_settings() RETURNS nps.settings
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT coalesce((SELECT s FROM nps.settings s),
-                    (true, 9, 6, 30, 14, 'NPS Survey & Action Plan', now(), current_user)::nps.settings);
+                    (true, 9, 6, 30, 14, 'NPS Survey & Action Plan', true, 'english', now(), current_user)::nps.settings);
 END;
 COMMENT ON FUNCTION nps.current_settings() IS 'The settings in force: the stored row, or the defaults.';
 
 CREATE FUNCTION nps.configure(promoter_min integer DEFAULT NULL, detractor_max integer DEFAULT NULL,
                               min_responses integer DEFAULT NULL, window_days integer DEFAULT NULL,
-                              cycle_template text DEFAULT NULL)
+                              cycle_template text DEFAULT NULL, detractor_playbook boolean DEFAULT NULL,
+                              text_search_config regconfig DEFAULT NULL)
     RETURNS nps.settings
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -48,19 +53,23 @@ BEGIN
     IF cycle_template IS NOT NULL THEN
         PERFORM nps.export_template(cycle_template);
     END IF;
-    INSERT INTO nps.settings AS s (id, promoter_min, detractor_max, min_responses, window_days, cycle_template)
+    INSERT INTO nps.settings AS s (id, promoter_min, detractor_max, min_responses, window_days, cycle_template,
+                                   detractor_playbook, text_search_config)
     VALUES (true, coalesce(configure.promoter_min, cur.promoter_min), coalesce(configure.detractor_max, cur.detractor_max),
             coalesce(configure.min_responses, cur.min_responses), coalesce(configure.window_days, cur.window_days),
-            coalesce(configure.cycle_template, cur.cycle_template))
+            coalesce(configure.cycle_template, cur.cycle_template),
+            coalesce(configure.detractor_playbook, cur.detractor_playbook),
+            coalesce(configure.text_search_config, cur.text_search_config))
     ON CONFLICT (id) DO UPDATE
        SET promoter_min = EXCLUDED.promoter_min, detractor_max = EXCLUDED.detractor_max,
            min_responses = EXCLUDED.min_responses, window_days = EXCLUDED.window_days,
-           cycle_template = EXCLUDED.cycle_template, updated_at = now(), updated_by = current_user
+           cycle_template = EXCLUDED.cycle_template, detractor_playbook = EXCLUDED.detractor_playbook,
+           text_search_config = EXCLUDED.text_search_config, updated_at = now(), updated_by = current_user
     RETURNING * INTO result;
     RETURN result;
 END;
 $$;
-COMMENT ON FUNCTION nps.configure(integer, integer, integer, integer, text) IS
+COMMENT ON FUNCTION nps.configure(integer, integer, integer, integer, text, boolean, regconfig) IS
     'Change the organization''s settings (arguments left NULL keep their value); bands are validated (22023). Running cycles keep the bands they started with. Returns the settings.';
 
 -------------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@
 -- The audit trail is for auditors: its functions are not for everyone.
 REVOKE EXECUTE ON FUNCTION nps.verify_audit(bigint, jsonb), nps._audit_verify(text, jsonb), nps.audit_heads(),
                            nps._audit_flush_heads(), nps.run_history(bigint, boolean) FROM PUBLIC;
+-- Snapshots, reports, playbook runs and rollups are written by triggers as the extension owner only.
+REVOKE EXECUTE ON FUNCTION nps._freeze_snapshot(nps.cycles), nps._fire_playbooks(bigint, text, bigint[]) FROM PUBLIC;
 -- Attaching the capture trigger writes into the chains: only admins may (nps.enable_audit).
 REVOKE EXECUTE ON FUNCTION nps._audit_capture(), nps._audit_append_only(), nps._audit_no_truncate() FROM PUBLIC;
 
@@ -36,6 +38,26 @@ BEGIN
     GRANT SELECT ON nps.settings TO nps_csm, nps_approver, nps_analyst;
     GRANT SELECT ON nps.accounts, nps.cycles, nps.responses TO nps_csm, nps_approver, nps_analyst;
     GRANT INSERT, UPDATE ON nps.cycles, nps.responses TO nps_csm;
+    -- Closing the loop: CSMs stage and ingest responses, assign causes, plan, log conversations
+    -- and send the outbox; approvers verify; admins keep playbooks and the taxonomy; analysts read
+    -- the snapshots, reports and BI views.
+    GRANT SELECT, INSERT, UPDATE, DELETE ON nps.playbooks, nps.root_causes TO nps_admin;
+    GRANT SELECT, INSERT, UPDATE ON nps.response_staging TO nps_csm;
+    GRANT DELETE ON nps.response_staging TO nps_admin;
+    GRANT SELECT ON nps.staging_rejects TO nps_csm;
+    GRANT SELECT ON nps.cycle_snapshots, nps.cycle_snapshot_groups, nps.cycle_reports, nps.playbook_runs,
+                    nps.playbooks, nps.playbooks_in_force, nps.root_causes, nps.root_cause_taxonomy,
+                    nps.response_causes, nps.plan_items, nps.conversations, nps.response_rollups
+        TO nps_csm, nps_approver;
+    GRANT INSERT, UPDATE ON nps.response_causes TO nps_csm;
+    GRANT INSERT, UPDATE, DELETE ON nps.plan_items TO nps_csm;
+    GRANT UPDATE ON nps.plan_items TO nps_approver;
+    GRANT INSERT ON nps.conversations TO nps_csm;
+    GRANT SELECT, INSERT, UPDATE ON nps.outbox TO nps_csm;
+    GRANT SELECT ON nps.cycle_headline, nps.trend_monthly, nps.account_nps, nps.segment_breakdown,
+                    nps.root_cause_pareto, nps.topic_impact, nps.loop_closure, nps.cycle_snapshots,
+                    nps.cycle_snapshot_groups, nps.cycle_reports, nps.root_cause_taxonomy
+        TO nps_analyst, nps_csm, nps_approver;
     -- CSMs start runs and work their tasks; approvers decide. Both cascade step and run changes.
     GRANT SELECT ON nps.templates, nps.holidays, nps.runs, nps.steps, nps.tasks, nps.approvals,
                     nps.approval_decisions TO nps_csm, nps_approver;

@@ -18,7 +18,10 @@ pgrx::extension_sql_file!("../sql/analytics.sql", name = "analytics", bootstrap)
 pgrx::extension_sql_file!("../sql/workflow.sql", name = "workflow", requires = ["analytics"]);
 pgrx::extension_sql_file!("../sql/audit.sql", name = "audit", requires = ["workflow"]);
 pgrx::extension_sql_file!("../sql/cycle.sql", name = "cycle", requires = ["audit"]);
-pgrx::extension_sql_file!("../sql/roles.sql", name = "roles", requires = ["cycle"]);
+pgrx::extension_sql_file!("../sql/intake.sql", name = "intake", requires = ["cycle"]);
+pgrx::extension_sql_file!("../sql/loop.sql", name = "loop", requires = ["intake"]);
+pgrx::extension_sql_file!("../sql/bi.sql", name = "bi", requires = ["loop"]);
+pgrx::extension_sql_file!("../sql/roles.sql", name = "roles", requires = ["bi"]);
 
 /// Required by `cargo pgrx test`.
 #[cfg(test)]

@@ -97,6 +97,6 @@ SELECT ok FROM nps.verify_audit((SELECT run_id FROM nps.cycles WHERE name = '203
 SELECT id AS intake FROM nps.steps WHERE run_id = (SELECT run_id FROM nps.cycles WHERE name = '2030-Q1') AND key = 'intake' \gset
 UPDATE nps.tasks SET status = 'done', fields = '{"invitations": 40}' WHERE step_id = :intake AND key = 'audience';
 UPDATE nps.tasks SET status = 'done' WHERE step_id = :intake AND key = 'reminders';
-SELECT status FROM nps.complete_step(:intake, '{"responses": 2, "window": "2030-01-01 – 2030-01-15"}');
+SELECT status, evidence->>'forced' AS forced FROM nps.close_intake('2030-Q1', force_reason => 'closing early to test a closed intake');
 SELECT nps.record_response('2030-Q1', 'GLOBEX', 'di@globex.example', 10, responded_at => '2030-01-06');
 \echo :LAST_ERROR_SQLSTATE
