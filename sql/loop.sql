@@ -32,7 +32,7 @@ CREATE TABLE nps.cycle_snapshots (
 COMMENT ON TABLE nps.cycle_snapshots IS 'The headline of each segmented cycle, frozen when its segmentation checkpoint completed; never changes afterwards.';
 COMMENT ON COLUMN nps.cycle_snapshots.run_id IS 'The cycle''s run (its audit chain holds the snapshot).';
 COMMENT ON COLUMN nps.cycle_snapshots.taken_at IS 'When the segmentation checkpoint completed.';
-COMMENT ON COLUMN nps.cycle_snapshots.taken_by IS 'Role that completed it.';
+COMMENT ON COLUMN nps.cycle_snapshots.taken_by IS 'Role that completed the segmentation step.';
 COMMENT ON COLUMN nps.cycle_snapshots.promoter_min IS 'The cycle''s promoter band.';
 COMMENT ON COLUMN nps.cycle_snapshots.detractor_max IS 'The cycle''s detractor band.';
 COMMENT ON COLUMN nps.cycle_snapshots.summary IS 'nps_summary (0..10 histogram) of all the cycle''s responses.';
@@ -144,7 +144,7 @@ END;
 $$;
 COMMENT ON FUNCTION nps._headline(nps.cycles) IS 'Internal: a cycle''s headline figures from its responses now (what segmentation freezes).';
 
-CREATE FUNCTION nps._freeze_snapshot(c nps.cycles) RETURNS void
+CREATE FUNCTION nps._freeze_snapshot(c nps.cycles, taken_by name) RETURNS void
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -152,10 +152,10 @@ DECLARE
     h jsonb := nps._headline(c);
 BEGIN
     PERFORM set_config('nps.freezing', c.id::text, true);
-    INSERT INTO nps.cycle_snapshots (cycle_id, run_id, promoter_min, detractor_max, summary, responses, promoters,
+    INSERT INTO nps.cycle_snapshots (cycle_id, run_id, taken_by, promoter_min, detractor_max, summary, responses, promoters,
                                      passives, detractors, nps, ci_low, ci_high, margin_of_error, arr_weighted_nps,
                                      invitations, response_rate, previous_cycle_id, previous_nps, change, p_value)
-    VALUES (c.id, c.run_id, c.promoter_min, c.detractor_max, (h ->> 'summary')::@extschema@.nps_summary,
+    VALUES (c.id, c.run_id, taken_by, c.promoter_min, c.detractor_max, (h ->> 'summary')::@extschema@.nps_summary,
             (h ->> 'responses')::bigint, (h ->> 'promoters')::bigint, (h ->> 'passives')::bigint,
             (h ->> 'detractors')::bigint, (h ->> 'nps')::float8, (h ->> 'ci_low')::float8, (h ->> 'ci_high')::float8,
             (h ->> 'margin_of_error')::float8, (h ->> 'arr_weighted_nps')::float8, c.invitations,
@@ -176,7 +176,7 @@ BEGIN
     PERFORM set_config('nps.freezing', '', true);
 END;
 $$;
-COMMENT ON FUNCTION nps._freeze_snapshot(nps.cycles) IS 'Internal: writes a cycle''s frozen snapshot and its per-tier, per-segment and per-account summaries.';
+COMMENT ON FUNCTION nps._freeze_snapshot(nps.cycles, name) IS 'Internal: writes a cycle''s frozen snapshot and its per-tier, per-segment and per-account summaries.';
 
 -------------------------------------------------------------------------------------------------
 -- Playbooks: when a response matches, start a template's run for it (once)
@@ -1008,7 +1008,7 @@ CREATE TABLE nps.cycle_reports (
 COMMENT ON TABLE nps.cycle_reports IS 'The report of each closed cycle, written when its close step completes and never changed.';
 COMMENT ON COLUMN nps.cycle_reports.run_id IS 'The cycle''s run.';
 COMMENT ON COLUMN nps.cycle_reports.closed_at IS 'When the cycle closed.';
-COMMENT ON COLUMN nps.cycle_reports.closed_by IS 'Role whose decision closed it.';
+COMMENT ON COLUMN nps.cycle_reports.closed_by IS 'Role whose change completed the close step (the approver whose decision granted it).';
 COMMENT ON COLUMN nps.cycle_reports.headline IS 'The cycle''s row of nps.cycle_headline at closing.';
 COMMENT ON COLUMN nps.cycle_reports.loop_closure IS 'The cycle''s row of nps.loop_closure at closing.';
 COMMENT ON COLUMN nps.cycle_reports.root_causes IS 'The cycle''s rows of nps.root_cause_pareto at closing.';
@@ -1126,13 +1126,13 @@ BEGIN
         RETURN NULL;
     END IF;
     IF NEW.key = 'segmentation' THEN
-        PERFORM nps._freeze_snapshot(c);
+        PERFORM nps._freeze_snapshot(c, NEW.completed_by);
         PERFORM nps._fire_playbooks(c.id, 'segmentation',
                                     ARRAY(SELECT r.id FROM nps.responses r WHERE r.cycle_id = c.id ORDER BY r.id));
     ELSIF NEW.key = 'close' THEN
         PERFORM set_config('nps.freezing', c.id::text, true);
-        INSERT INTO nps.cycle_reports (cycle_id, run_id, headline, loop_closure, root_causes, plan)
-        SELECT c.id, c.run_id,
+        INSERT INTO nps.cycle_reports (cycle_id, run_id, closed_by, headline, loop_closure, root_causes, plan)
+        SELECT c.id, c.run_id, NEW.completed_by,
                (SELECT to_jsonb(h) FROM nps.cycle_headline h WHERE h.cycle_id = c.id),
                (SELECT to_jsonb(l) FROM nps.loop_closure l WHERE l.cycle_id = c.id),
                coalesce((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.rank, p.cause) FROM nps.root_cause_pareto p WHERE p.cycle_id = c.id), '[]'),

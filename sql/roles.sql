@@ -5,7 +5,7 @@
 REVOKE EXECUTE ON FUNCTION nps.verify_audit(bigint, jsonb), nps._audit_verify(text, jsonb), nps.audit_heads(),
                            nps._audit_flush_heads(), nps.run_history(bigint, boolean) FROM PUBLIC;
 -- Snapshots, reports, playbook runs and rollups are written by triggers as the extension owner only.
-REVOKE EXECUTE ON FUNCTION nps._freeze_snapshot(nps.cycles), nps._fire_playbooks(bigint, text, bigint[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION nps._freeze_snapshot(nps.cycles, name), nps._fire_playbooks(bigint, text, bigint[]) FROM PUBLIC;
 -- Attaching the capture trigger writes into the chains: only admins may (nps.enable_audit).
 REVOKE EXECUTE ON FUNCTION nps._audit_capture(), nps._audit_append_only(), nps._audit_no_truncate() FROM PUBLIC;
 
