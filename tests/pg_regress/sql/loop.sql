@@ -334,3 +334,26 @@ SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.prona
 WHERE n.nspname = 'nps' AND obj_description(p.oid, 'pg_proc') IS NULL ORDER BY 1;
 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = 'nps' AND c.relkind IN ('r', 'v') AND obj_description(c.oid, 'pg_class') IS NULL ORDER BY 1;
+
+-- A playbook that fires as soon as a response arrives: once per response, re-submissions included.
+SET ROLE lp_admin;
+INSERT INTO nps.playbooks (name, fires_on, segment, tier, template, owner, email_subject, email_body)
+VALUES ('Gold detractor escalation', 'response', 'detractor', 'gold', 'Client Escalation', 'account_csm',
+        'About your {score} for {account}', 'Hi {respondent}, thank you for answering survey {cycle}.');
+INSERT INTO nps.playbooks (name, template) VALUES ('Broken', 'No Such Template');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO nps.playbooks (name, template, owner) VALUES ('Broken', 'NPS Detractor', 'lp_nobody');
+\echo :LAST_ERROR_SQLSTATE
+SELECT name, fires_on, shipped FROM nps.playbooks_in_force ORDER BY name;
+RESET ROLE;
+SET ROLE lp_lead;
+SELECT name FROM nps.start_cycle('W3', opens_at => '2025-07-01Z', closes_at => '2025-07-15Z', min_responses => 1);
+SELECT segment FROM nps.record_response('W3', 'LP-3', 'eve@fabrikam.example', 3, 'Slow again', responded_at => '2025-07-02Z');
+SELECT segment FROM nps.record_response('W3', 'LP-2', 'cy@contoso.example', 2, 'Silver: no escalation', responded_at => '2025-07-02Z');
+SELECT segment FROM nps.record_response('W3', 'LP-3', 'eve@fabrikam.example', 1, 'Even slower', responded_at => '2025-07-03Z');
+SELECT pb.playbook, x.owner, x.title, x.parent_run_id = c.run_id AS child_of_cycle
+FROM nps.playbook_runs pb JOIN nps.runs x ON x.id = pb.run_id JOIN nps.cycles c ON c.run_id = pb.cycle_run_id
+WHERE c.name = 'W3';
+SELECT o.recipient, o.subject, o.body FROM nps.outbox o JOIN nps.playbook_runs pb ON pb.run_id = o.run_id
+JOIN nps.cycles c ON c.run_id = pb.cycle_run_id WHERE c.name = 'W3';
+RESET ROLE;
