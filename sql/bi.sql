@@ -10,28 +10,18 @@ CREATE VIEW nps.cycle_headline AS
 SELECT c.id AS cycle_id, c.name AS cycle, c.opens_at, c.closes_at, r.status::text AS status,
        (SELECT s.key FROM nps.steps s WHERE s.run_id = c.run_id AND s.status IN ('active', 'awaiting_approval')
         ORDER BY s.position LIMIT 1) AS current_step,
-       sn.cycle_id IS NOT NULL AS frozen,
-       coalesce(sn.responses, (lv.h ->> 'responses')::bigint) AS responses,
-       c.invitations,
-       coalesce(sn.response_rate, (lv.h ->> 'response_rate')::numeric) AS response_rate,
-       coalesce(sn.promoters, (lv.h ->> 'promoters')::bigint) AS promoters,
-       coalesce(sn.passives, (lv.h ->> 'passives')::bigint) AS passives,
-       coalesce(sn.detractors, (lv.h ->> 'detractors')::bigint) AS detractors,
-       coalesce(sn.nps, (lv.h ->> 'nps')::float8) AS nps,
-       coalesce(sn.ci_low, (lv.h ->> 'ci_low')::float8) AS ci_low,
-       coalesce(sn.ci_high, (lv.h ->> 'ci_high')::float8) AS ci_high,
-       coalesce(sn.margin_of_error, (lv.h ->> 'margin_of_error')::float8) AS margin_of_error,
-       coalesce(sn.arr_weighted_nps, (lv.h ->> 'arr_weighted_nps')::float8) AS arr_weighted_nps,
-       pc.name AS previous_cycle,
-       coalesce(sn.previous_nps, (lv.h ->> 'previous_nps')::float8) AS previous_nps,
-       coalesce(sn.change, (lv.h ->> 'change_from_previous')::float8) AS change,
-       coalesce(sn.p_value, (lv.h ->> 'p_value')::float8) AS p_value,
+       h.frozen, h.responses, c.invitations, h.response_rate, h.promoters, h.passives, h.detractors,
+       h.nps, h.ci_low, h.ci_high, h.margin_of_error, h.arr_weighted_nps,
+       pc.name AS previous_cycle, h.previous_nps, h.change, h.p_value,
        c.promoter_min, c.detractor_max
 FROM nps.cycles c
 JOIN nps.runs r ON r.id = c.run_id
-LEFT JOIN nps.cycle_snapshots sn ON sn.cycle_id = c.id
-LEFT JOIN LATERAL (SELECT nps._headline(c) AS h WHERE sn.cycle_id IS NULL) lv ON true
-LEFT JOIN nps.cycles pc ON pc.id = coalesce(sn.previous_cycle_id, (lv.h ->> 'previous_cycle_id')::bigint);
+-- The frozen snapshot once segmented, else the figures of the responses now.
+CROSS JOIN LATERAL (SELECT true AS frozen, sn.* FROM nps.cycle_snapshots sn WHERE sn.cycle_id = c.id
+                    UNION ALL
+                    SELECT false, lv.* FROM nps._headline(c) lv
+                    WHERE NOT EXISTS (SELECT 1 FROM nps.cycle_snapshots sn WHERE sn.cycle_id = c.id)) h
+LEFT JOIN nps.cycles pc ON pc.id = h.previous_cycle_id;
 COMMENT ON VIEW nps.cycle_headline IS 'One row per cycle: NPS with its 95% confidence interval, segments, response rate and the change from the previous cycle; frozen figures once segmented, live ones before.';
 
 CREATE VIEW nps.trend_monthly AS
@@ -132,15 +122,15 @@ WITH tot AS (
 )
 SELECT c.id AS cycle_id, c.name AS cycle, per.cause, t.name AS cause_name,
        (SELECT sum(x) FROM unnest(per.counts) x)::bigint AS responses,
-       round(@extschema@.nps_score(nps.counts_summary(tot.counts), c.promoter_min, c.detractor_max)::numeric, 1) AS nps,
-       round(@extschema@.nps_score(nps.counts_summary(nps._counts_sub(tot.counts, per.counts)),
-                                   c.promoter_min, c.detractor_max)::numeric, 1) AS nps_without,
-       round((@extschema@.nps_score(nps.counts_summary(tot.counts), c.promoter_min, c.detractor_max)
-              - @extschema@.nps_score(nps.counts_summary(nps._counts_sub(tot.counts, per.counts)),
-                                      c.promoter_min, c.detractor_max))::numeric, 1) AS impact
+       round(sc.whole::numeric, 1) AS nps, round(sc.without::numeric, 1) AS nps_without,
+       round((sc.whole - sc.without)::numeric, 1) AS impact
 FROM per
 JOIN tot ON tot.cycle_id = per.cycle_id
 JOIN nps.cycles c ON c.id = per.cycle_id
+CROSS JOIN LATERAL (
+    SELECT @extschema@.nps_score(nps.counts_summary(tot.counts), c.promoter_min, c.detractor_max) AS whole,
+           @extschema@.nps_score(nps.counts_summary(nps._counts_sub(tot.counts, per.counts)),
+                                 c.promoter_min, c.detractor_max) AS without) sc
 LEFT JOIN nps.root_cause_taxonomy t ON t.key = per.cause;
 COMMENT ON VIEW nps.topic_impact IS 'What each confirmed root cause costs: the cycle''s NPS minus its NPS without the responses of that cause (negative: the cause drags NPS down).';
 

@@ -148,6 +148,23 @@ COMMENT ON FUNCTION nps._cycles_guard() IS 'Trigger: validates a cycle''s bands 
 CREATE TRIGGER cycles_guard BEFORE INSERT OR UPDATE ON nps.cycles
     FOR EACH ROW EXECUTE FUNCTION nps._cycles_guard();
 
+CREATE FUNCTION nps._cycle(name text) RETURNS nps.cycles
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c nps.cycles;
+BEGIN
+    SELECT * INTO c FROM nps.cycles x WHERE x.name = _cycle.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'cycle "%" does not exist', _cycle.name
+            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM nps.cycles lists the cycles; nps.start_cycle starts one.';
+    END IF;
+    RETURN c;
+END;
+$$;
+COMMENT ON FUNCTION nps._cycle(text) IS 'Internal: the cycle of that name, or a 42704 error.';
+
 CREATE FUNCTION nps.start_cycle(name text, opens_at timestamptz DEFAULT now(), closes_at timestamptz DEFAULT NULL,
                                 min_responses integer DEFAULT NULL, promoter_min integer DEFAULT NULL,
                                 detractor_max integer DEFAULT NULL, owner name DEFAULT current_user,
@@ -273,11 +290,7 @@ DECLARE
     a_id bigint;
     r    nps.responses;
 BEGIN
-    SELECT x.id INTO c_id FROM nps.cycles x WHERE x.name = record_response.cycle;
-    IF c_id IS NULL THEN
-        RAISE EXCEPTION 'cycle "%" does not exist', record_response.cycle
-            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM nps.cycles lists the cycles; nps.start_cycle starts one.';
-    END IF;
+    c_id := (nps._cycle(record_response.cycle)).id;
     SELECT x.id INTO a_id FROM nps.accounts x WHERE x.external_id = record_response.account;
     IF a_id IS NULL THEN
         RAISE EXCEPTION 'account "%" does not exist', record_response.account

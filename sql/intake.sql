@@ -4,23 +4,6 @@
 -------------------------------------------------------------------------------------------------
 -- Invitations
 -------------------------------------------------------------------------------------------------
-CREATE FUNCTION nps._cycle(name text) RETURNS nps.cycles
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    c nps.cycles;
-BEGIN
-    SELECT * INTO c FROM nps.cycles x WHERE x.name = _cycle.name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'cycle "%" does not exist', _cycle.name
-            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM nps.cycles lists the cycles; nps.start_cycle starts one.';
-    END IF;
-    RETURN c;
-END;
-$$;
-COMMENT ON FUNCTION nps._cycle(text) IS 'Internal: the cycle of that name, or a 42704 error.';
-
 CREATE FUNCTION nps.cycle_step(cycle text, key text) RETURNS bigint
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
@@ -158,37 +141,29 @@ BEGIN
         ORDER BY s.id FOR UPDATE SKIP LOCKED) x;
 
     -- Set-based checks first: each names the value, with the SQLSTATE record_response raises.
-    UPDATE nps.response_staging s SET status = 'rejected', ingested_at = now(), sqlstate = v.st, reason = v.why
+    UPDATE nps.response_staging s SET status = 'rejected', ingested_at = now(), sqlstate = v.refusal[1], reason = v.refusal[2]
     FROM (
         SELECT s2.id,
-               CASE WHEN coalesce(s2.cycle, ingest_staged.cycle) IS NULL THEN '22004'
-                    WHEN c.id IS NULL THEN '42704'
-                    WHEN a.id IS NULL THEN '42704'
-                    WHEN nullif(btrim(s2.respondent), '') IS NULL THEN '22004'
-                    WHEN nullif(btrim(s2.score), '') IS NULL THEN '22004'
-                    WHEN btrim(s2.score) !~ '^[+-]?[0-9]{1,9}$' THEN '22P02'
-                    WHEN btrim(s2.score)::integer NOT BETWEEN 0 AND 10 THEN '22003'
-                    WHEN nullif(btrim(s2.responded_at), '') IS NULL THEN '22004'
-                    WHEN coalesce(nullif(btrim(s2.channel), ''), 'email')
-                         NOT IN ('email', 'in_app', 'web', 'sms', 'phone', 'meeting', 'other') THEN '22023'
-               END AS st,
-               CASE WHEN coalesce(s2.cycle, ingest_staged.cycle) IS NULL THEN 'the row names no cycle'
-                    WHEN c.id IS NULL THEN format('cycle "%s" does not exist', s2.cycle)
-                    WHEN a.id IS NULL THEN format('account "%s" does not exist', s2.account)
-                    WHEN nullif(btrim(s2.respondent), '') IS NULL THEN 'the respondent is missing'
-                    WHEN nullif(btrim(s2.score), '') IS NULL THEN 'the score is missing'
-                    WHEN btrim(s2.score) !~ '^[+-]?[0-9]{1,9}$' THEN format('score "%s" is not an integer', s2.score)
+               CASE WHEN coalesce(s2.cycle, ingest_staged.cycle) IS NULL THEN ARRAY['22004', 'the row names no cycle']
+                    WHEN c.id IS NULL THEN ARRAY['42704', format('cycle "%s" does not exist', s2.cycle)]
+                    WHEN a.id IS NULL THEN ARRAY['42704', format('account "%s" does not exist', s2.account)]
+                    WHEN nullif(btrim(s2.respondent), '') IS NULL THEN ARRAY['22004', 'the respondent is missing']
+                    WHEN nullif(btrim(s2.score), '') IS NULL THEN ARRAY['22004', 'the score is missing']
+                    WHEN btrim(s2.score) !~ '^[+-]?[0-9]{1,9}$'
+                         THEN ARRAY['22P02', format('score "%s" is not an integer', s2.score)]
                     WHEN btrim(s2.score)::integer NOT BETWEEN 0 AND 10
-                         THEN format('NPS score %s is out of range 0..10', btrim(s2.score))
-                    WHEN nullif(btrim(s2.responded_at), '') IS NULL THEN 'the response time is missing'
-                    ELSE format('channel "%s" is not known (email, in_app, web, sms, phone, meeting, other)', s2.channel)
-               END AS why
+                         THEN ARRAY['22003', format('NPS score %s is out of range 0..10', btrim(s2.score))]
+                    WHEN nullif(btrim(s2.responded_at), '') IS NULL THEN ARRAY['22004', 'the response time is missing']
+                    WHEN coalesce(nullif(btrim(s2.channel), ''), 'email')
+                         NOT IN ('email', 'in_app', 'web', 'sms', 'phone', 'meeting', 'other')
+                         THEN ARRAY['22023', format('channel "%s" is not known (email, in_app, web, sms, phone, meeting, other)', s2.channel)]
+               END AS refusal
         FROM nps.response_staging s2
         LEFT JOIN nps.cycles c ON c.name = coalesce(s2.cycle, ingest_staged.cycle)
         LEFT JOIN nps.accounts a ON a.external_id = btrim(s2.account)
         WHERE s2.id = ANY (ids)
     ) v
-    WHERE s.id = v.id AND v.st IS NOT NULL;
+    WHERE s.id = v.id AND v.refusal IS NOT NULL;
     SELECT coalesce(array_agg(s.id ORDER BY s.id), '{}') INTO todo
     FROM nps.response_staging s WHERE s.id = ANY (ids) AND s.status = 'pending';
 
@@ -312,19 +287,19 @@ DECLARE
 BEGIN
     -- One upsert per cycle and day the statement touched; days whose counts net to zero are left alone.
     EXECUTE format($q$
+        WITH x AS (SELECT cycle_id, (responded_at AT TIME ZONE 'UTC')::date AS day, score, n FROM (%s) d)
         INSERT INTO nps.response_rollups AS r (cycle_id, day, shard, counts)
         SELECT cycle_id, day, $1, array_agg(n ORDER BY score)
         FROM (SELECT k.cycle_id, k.day, s.score, coalesce(sum(x.n), 0) AS n
-              FROM (SELECT cycle_id, (responded_at AT TIME ZONE 'UTC')::date AS day, score, n FROM (%s) d) x
-              RIGHT JOIN ((SELECT DISTINCT cycle_id, (responded_at AT TIME ZONE 'UTC')::date AS day FROM (%s) d) k
-                          CROSS JOIN generate_series(0, 10) AS s(score))
+              FROM x
+              RIGHT JOIN ((SELECT DISTINCT cycle_id, day FROM x) k CROSS JOIN generate_series(0, 10) AS s(score))
                   ON x.cycle_id = k.cycle_id AND x.day = k.day AND x.score = s.score
               GROUP BY k.cycle_id, k.day, s.score) per_score
         GROUP BY cycle_id, day
         HAVING bool_or(n <> 0)
         ORDER BY cycle_id, day
         ON CONFLICT (cycle_id, day, shard) DO UPDATE SET counts = nps._counts_add(r.counts, EXCLUDED.counts)$q$,
-        delta, delta) USING (pg_backend_pid() % 8)::smallint;
+        delta) USING (pg_backend_pid() % 8)::smallint;
     RETURN NULL;
 END;
 $$;

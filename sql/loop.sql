@@ -94,73 +94,69 @@ CREATE TRIGGER snapshots_frozen BEFORE INSERT OR UPDATE OR DELETE ON nps.cycle_s
 CREATE TRIGGER snapshot_groups_frozen BEFORE INSERT OR UPDATE OR DELETE ON nps.cycle_snapshot_groups
     FOR EACH ROW EXECUTE FUNCTION nps._frozen_guard();
 
--- The headline figures of a cycle's responses, as they are now.
-CREATE FUNCTION nps._headline(c nps.cycles) RETURNS jsonb
+-- The headline figures of a cycle's responses, as they are now: the row segmentation freezes.
+CREATE FUNCTION nps._headline(c nps.cycles) RETURNS nps.cycle_snapshots
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    s     @extschema@.nps_summary;
+    h     nps.cycle_snapshots;
     w     @extschema@.nps_summary;
     prev  nps.cycle_snapshots;
-    n     bigint;
     lo    double precision;
     hi    double precision;
     diff  double precision;
     pval  double precision;
 BEGIN
-    SELECT @extschema@.nps_agg(r.score), count(*) INTO s, n FROM nps.responses r WHERE r.cycle_id = c.id;
+    SELECT @extschema@.nps_agg(r.score), count(*) INTO h.summary, h.responses FROM nps.responses r WHERE r.cycle_id = c.id;
     SELECT @extschema@.nps_agg(x.score, x.w) INTO w
       FROM (SELECT r.score, (a.arr / count(*) OVER (PARTITION BY r.account_id))::double precision AS w
               FROM nps.responses r JOIN nps.accounts a ON a.id = r.account_id
              WHERE r.cycle_id = c.id AND a.arr > 0) x;
     SELECT p.* INTO prev FROM nps.cycle_snapshots p JOIN nps.cycles pc ON pc.id = p.cycle_id
     WHERE pc.opens_at < c.opens_at AND pc.id <> c.id ORDER BY pc.opens_at DESC LIMIT 1;
-    IF s IS NOT NULL THEN
-        SELECT x.low, x.high INTO lo, hi FROM @extschema@.nps_ci(s, 0.95, 'adjusted_wald', c.promoter_min, c.detractor_max) x;
+    IF h.summary IS NOT NULL THEN
+        SELECT x.low, x.high INTO lo, hi FROM @extschema@.nps_ci(h.summary, 0.95, 'adjusted_wald', c.promoter_min, c.detractor_max) x;
         IF prev.cycle_id IS NOT NULL THEN
             SELECT x.difference, x.p_value INTO diff, pval
-            FROM @extschema@.nps_compare(s, prev.summary, c.promoter_min, c.detractor_max) x;
+            FROM @extschema@.nps_compare(h.summary, prev.summary, c.promoter_min, c.detractor_max) x;
         END IF;
     END IF;
-    RETURN jsonb_build_object(
-        'summary', s::text,
-        'responses', n,
-        'promoters', coalesce(@extschema@.nps_promoters(s, c.promoter_min, c.detractor_max), 0),
-        'passives', coalesce(@extschema@.nps_passives(s, c.promoter_min, c.detractor_max), 0),
-        'detractors', coalesce(@extschema@.nps_detractors(s, c.promoter_min, c.detractor_max), 0),
-        'nps', round(@extschema@.nps_score(s, c.promoter_min, c.detractor_max)::numeric, 1),
-        'ci_low', round(lo::numeric, 1),
-        'ci_high', round(hi::numeric, 1),
-        'margin_of_error', round(@extschema@.nps_moe(s, 0.95, c.promoter_min, c.detractor_max)::numeric, 1),
-        'arr_weighted_nps', round(@extschema@.nps_score(w, c.promoter_min, c.detractor_max)::numeric, 1),
-        'invitations', c.invitations,
-        'response_rate', CASE WHEN c.invitations > 0 THEN round(n::numeric / c.invitations, 4) END,
-        'previous_cycle_id', prev.cycle_id,
-        'previous_nps', round(@extschema@.nps_score(prev.summary, c.promoter_min, c.detractor_max)::numeric, 1),
-        'change_from_previous', round(diff::numeric, 1),
-        'p_value', round(pval::numeric, 4));
+    h.cycle_id := c.id;
+    h.run_id := c.run_id;
+    h.taken_at := now();
+    h.taken_by := current_user;
+    h.promoter_min := c.promoter_min;
+    h.detractor_max := c.detractor_max;
+    h.promoters := coalesce(@extschema@.nps_promoters(h.summary, c.promoter_min, c.detractor_max), 0);
+    h.passives := coalesce(@extschema@.nps_passives(h.summary, c.promoter_min, c.detractor_max), 0);
+    h.detractors := coalesce(@extschema@.nps_detractors(h.summary, c.promoter_min, c.detractor_max), 0);
+    h.nps := round(@extschema@.nps_score(h.summary, c.promoter_min, c.detractor_max)::numeric, 1);
+    h.ci_low := round(lo::numeric, 1);
+    h.ci_high := round(hi::numeric, 1);
+    h.margin_of_error := round(@extschema@.nps_moe(h.summary, 0.95, c.promoter_min, c.detractor_max)::numeric, 1);
+    h.arr_weighted_nps := round(@extschema@.nps_score(w, c.promoter_min, c.detractor_max)::numeric, 1);
+    h.invitations := c.invitations;
+    h.response_rate := CASE WHEN c.invitations > 0 THEN round(h.responses::numeric / c.invitations, 4) END;
+    h.previous_cycle_id := prev.cycle_id;
+    h.previous_nps := round(@extschema@.nps_score(prev.summary, c.promoter_min, c.detractor_max)::numeric, 1);
+    h.change := round(diff::numeric, 1);
+    h.p_value := round(pval::numeric, 4);
+    RETURN h;
 END;
 $$;
-COMMENT ON FUNCTION nps._headline(nps.cycles) IS 'Internal: a cycle''s headline figures from its responses now (what segmentation freezes).';
+COMMENT ON FUNCTION nps._headline(nps.cycles) IS 'Internal: a cycle''s headline figures from its responses now, as the snapshot row segmentation freezes.';
 
 CREATE FUNCTION nps._freeze_snapshot(c nps.cycles, taken_by name) RETURNS void
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    h jsonb := nps._headline(c);
+    h nps.cycle_snapshots := nps._headline(c);
 BEGIN
+    h.taken_by := taken_by;
     PERFORM set_config('nps.freezing', c.id::text, true);
-    INSERT INTO nps.cycle_snapshots (cycle_id, run_id, taken_by, promoter_min, detractor_max, summary, responses, promoters,
-                                     passives, detractors, nps, ci_low, ci_high, margin_of_error, arr_weighted_nps,
-                                     invitations, response_rate, previous_cycle_id, previous_nps, change, p_value)
-    VALUES (c.id, c.run_id, taken_by, c.promoter_min, c.detractor_max, (h ->> 'summary')::@extschema@.nps_summary,
-            (h ->> 'responses')::bigint, (h ->> 'promoters')::bigint, (h ->> 'passives')::bigint,
-            (h ->> 'detractors')::bigint, (h ->> 'nps')::float8, (h ->> 'ci_low')::float8, (h ->> 'ci_high')::float8,
-            (h ->> 'margin_of_error')::float8, (h ->> 'arr_weighted_nps')::float8, c.invitations,
-            (h ->> 'response_rate')::numeric, (h ->> 'previous_cycle_id')::bigint, (h ->> 'previous_nps')::float8,
-            (h ->> 'change_from_previous')::float8, (h ->> 'p_value')::float8);
+    INSERT INTO nps.cycle_snapshots SELECT h.*;
     INSERT INTO nps.cycle_snapshot_groups (cycle_id, run_id, dimension, key, summary, responses, nps, ci_low, ci_high)
     SELECT c.id, c.run_id, g.dimension, g.key, g.s, @extschema@.nps_responses(g.s),
            round(@extschema@.nps_score(g.s, c.promoter_min, c.detractor_max)::numeric, 1),
@@ -278,13 +274,16 @@ CREATE FUNCTION nps._fire_playbooks(cycle_id bigint, event text, response_ids bi
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c       nps.cycles;
-    m       record;
-    owner   text;
-    run     nps.runs;
-    started integer := 0;
+    c           nps.cycles;
+    cycle_owner text;
+    m           record;
+    owner       text;
+    vals        jsonb;
+    run         nps.runs;
+    started     integer := 0;
 BEGIN
     SELECT * INTO c FROM nps.cycles x WHERE x.id = _fire_playbooks.cycle_id;
+    SELECT x.owner::text INTO cycle_owner FROM nps.runs x WHERE x.id = c.run_id;
     FOR m IN
         SELECT p.name, p.template, p.owner AS rule, p.email_subject, p.email_body,
                r.id AS response_id, r.score, r.respondent, a.name AS account_name, a.external_id, a.csm
@@ -300,8 +299,8 @@ BEGIN
         ORDER BY r.id, p.name
     LOOP
         owner := CASE m.rule
-                     WHEN 'account_csm' THEN coalesce(m.csm::text, (SELECT x.owner::text FROM nps.runs x WHERE x.id = c.run_id))
-                     WHEN 'cycle_owner' THEN (SELECT x.owner::text FROM nps.runs x WHERE x.id = c.run_id)
+                     WHEN 'account_csm' THEN coalesce(m.csm::text, cycle_owner)
+                     WHEN 'cycle_owner' THEN cycle_owner
                      ELSE m.rule END;
         run := nps.start_run(m.template, owner => owner,
                              subject => jsonb_build_object('type', 'response', 'id', m.response_id::text, 'csm', owner,
@@ -312,12 +311,10 @@ BEGIN
         INSERT INTO nps.playbook_runs (playbook, response_id, run_id, cycle_run_id)
         VALUES (m.name, m.response_id, run.id, c.run_id);
         IF m.email_subject IS NOT NULL THEN
+            vals := jsonb_build_object('account', m.account_name, 'score', m.score, 'cycle', c.name,
+                                       'respondent', m.respondent);
             INSERT INTO nps.outbox (run_id, recipient, subject, body)
-            VALUES (run.id, m.respondent,
-                    nps._fill(m.email_subject, jsonb_build_object('account', m.account_name, 'score', m.score,
-                                                                  'cycle', c.name, 'respondent', m.respondent)),
-                    nps._fill(m.email_body, jsonb_build_object('account', m.account_name, 'score', m.score,
-                                                               'cycle', c.name, 'respondent', m.respondent)));
+            VALUES (run.id, m.respondent, nps._fill(m.email_subject, vals), nps._fill(m.email_body, vals));
         END IF;
         started := started + 1;
     END LOOP;
@@ -1052,7 +1049,7 @@ DECLARE
     n      bigint;
     first  bigint;
     forced text;
-    h      jsonb;
+    h      nps.cycle_snapshots;
 BEGIN
     SELECT * INTO c FROM nps.cycles x WHERE x.run_id = NEW.run_id;
     IF NOT FOUND THEN
@@ -1081,9 +1078,9 @@ BEGIN
     WHEN 'segmentation' THEN
         h := nps._headline(c);
         NEW.evidence := NEW.evidence || jsonb_strip_nulls(jsonb_build_object(
-            'nps', h -> 'nps', 'promoters', h -> 'promoters', 'passives', h -> 'passives',
-            'detractors', h -> 'detractors', 'ci_low', h -> 'ci_low', 'ci_high', h -> 'ci_high',
-            'margin_of_error', h -> 'margin_of_error', 'change_from_previous', h -> 'change_from_previous'));
+            'nps', h.nps, 'promoters', h.promoters, 'passives', h.passives, 'detractors', h.detractors,
+            'ci_low', h.ci_low, 'ci_high', h.ci_high, 'margin_of_error', h.margin_of_error,
+            'change_from_previous', h.change));
     WHEN 'root_cause' THEN
         SELECT count(*), min(r.id) INTO n, first
         FROM nps.responses r
