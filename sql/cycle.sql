@@ -251,6 +251,17 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use one of email, in_app, web, sms, phone, meeting, other.';
     END IF;
+    IF length(NEW.respondent) > 320 THEN
+        RAISE EXCEPTION 'respondent "%..." is % characters long; at most 320 are kept', left(NEW.respondent, 40), length(NEW.respondent)
+            USING ERRCODE = 'string_data_right_truncation',
+                  HINT = 'Identify the respondent by e-mail address or contact id.';
+    END IF;
+    IF length(NEW.comment) > 20000 THEN
+        RAISE EXCEPTION 'the comment of the response of "%" is % characters long; at most 20000 are kept',
+                left(NEW.respondent, 40), length(NEW.comment)
+            USING ERRCODE = 'string_data_right_truncation',
+                  HINT = 'Keep the survey comment to what the respondent wrote; log longer notes with nps.log_conversation.';
+    END IF;
     SELECT * INTO c FROM nps.cycles x WHERE x.id = NEW.cycle_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'cycle % does not exist', NEW.cycle_id
@@ -274,7 +285,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION nps._responses_guard() IS
-    'Trigger: a response falls inside its cycle''s window while intake is open (P0N11), its score is 0..10 (22003), its channel is known (22023), its segment follows the cycle''s bands; re-submissions count up.';
+    'Trigger: a response falls inside its cycle''s window while intake is open (P0N11), its score is 0..10 (22003), its channel is known (22023), its respondent (320) and comment (20000 characters) fit (22001), its segment follows the cycle''s bands; re-submissions count up.';
 CREATE TRIGGER responses_guard BEFORE INSERT OR UPDATE ON nps.responses
     FOR EACH ROW EXECUTE FUNCTION nps._responses_guard();
 

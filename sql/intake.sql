@@ -154,6 +154,12 @@ BEGIN
                     WHEN btrim(s2.score)::integer NOT BETWEEN 0 AND 10
                          THEN ARRAY['22003', format('NPS score %s is out of range 0..10', btrim(s2.score))]
                     WHEN nullif(btrim(s2.responded_at), '') IS NULL THEN ARRAY['22004', 'the response time is missing']
+                    WHEN length(btrim(s2.respondent)) > 320
+                         THEN ARRAY['22001', format('respondent "%s..." is %s characters long; at most 320 are kept',
+                                                    left(btrim(s2.respondent), 40), length(btrim(s2.respondent)))]
+                    WHEN length(s2.comment) > 20000
+                         THEN ARRAY['22001', format('the comment of the response of "%s" is %s characters long; at most 20000 are kept',
+                                                    left(btrim(s2.respondent), 40), length(s2.comment))]
                     WHEN coalesce(nullif(btrim(s2.channel), ''), 'email')
                          NOT IN ('email', 'in_app', 'web', 'sms', 'phone', 'meeting', 'other')
                          THEN ARRAY['22023', format('channel "%s" is not known (email, in_app, web, sms, phone, meeting, other)', s2.channel)]
@@ -311,6 +317,32 @@ CREATE TRIGGER responses_rollup_update AFTER UPDATE ON nps.responses
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION nps._rollup_responses();
 CREATE TRIGGER responses_rollup_delete AFTER DELETE ON nps.responses
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION nps._rollup_responses();
+
+CREATE FUNCTION nps.rebuild_rollups(cycle text DEFAULT NULL) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_id bigint;
+    n    bigint;
+BEGIN
+    IF rebuild_rollups.cycle IS NOT NULL THEN
+        c_id := (nps._cycle(rebuild_rollups.cycle)).id;
+    END IF;
+    -- Writers of responses wait for the rebuild to commit: no change is lost or counted twice.
+    LOCK TABLE nps.responses IN SHARE MODE;
+    DELETE FROM nps.response_rollups r WHERE c_id IS NULL OR r.cycle_id = c_id;
+    INSERT INTO nps.response_rollups (cycle_id, day, shard, counts)
+    SELECT x.cycle_id, (x.responded_at AT TIME ZONE 'UTC')::date, 0, @extschema@.nps_histogram(@extschema@.nps_agg(x.score))
+    FROM nps.responses x
+    WHERE c_id IS NULL OR x.cycle_id = c_id
+    GROUP BY 1, 2;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END;
+$$;
+COMMENT ON FUNCTION nps.rebuild_rollups(text) IS
+    'Recomputes nps.response_rollups from nps.responses, for one cycle or (NULL) all; returns the rollup rows written. For responses loaded with triggers off (session_replication_role = replica), e.g. history migrated from another tool. Only nps_admin may call it.';
 
 SELECT pg_catalog.pg_extension_config_dump('nps.response_staging', '');
 SELECT pg_catalog.pg_extension_config_dump('nps.response_staging_id_seq', '');

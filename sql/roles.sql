@@ -6,6 +6,8 @@ REVOKE EXECUTE ON FUNCTION nps.verify_audit(bigint, jsonb), nps._audit_verify(te
                            nps._audit_flush_heads(), nps.run_history(bigint, boolean) FROM PUBLIC;
 -- Snapshots, reports, playbook runs and rollups are written by triggers as the extension owner only.
 REVOKE EXECUTE ON FUNCTION nps._freeze_snapshot(nps.cycles, name), nps._fire_playbooks(bigint, text, bigint[]) FROM PUBLIC;
+-- Rebuilding rollups rewrites derived data for everyone: admins only.
+REVOKE EXECUTE ON FUNCTION nps.rebuild_rollups(text) FROM PUBLIC;
 -- Attaching the capture trigger writes into the chains: only admins may (nps.enable_audit).
 REVOKE EXECUTE ON FUNCTION nps._audit_capture(), nps._audit_append_only(), nps._audit_no_truncate() FROM PUBLIC;
 
@@ -53,6 +55,7 @@ BEGIN
     GRANT INSERT, UPDATE, DELETE ON nps.plan_items TO nps_csm;
     GRANT UPDATE ON nps.plan_items TO nps_approver;
     GRANT INSERT ON nps.conversations TO nps_csm;
+    GRANT EXECUTE ON FUNCTION nps.rebuild_rollups(text) TO nps_admin;
     GRANT SELECT, INSERT, UPDATE ON nps.outbox TO nps_csm;
     GRANT SELECT ON nps.cycle_headline, nps.trend_monthly, nps.account_nps, nps.segment_breakdown,
                     nps.root_cause_pareto, nps.topic_impact, nps.loop_closure, nps.cycle_snapshots,
