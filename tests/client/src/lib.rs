@@ -3,6 +3,8 @@
 //! server killed in the middle. The tests run against the private cluster that `make test`
 //! starts (`scripts/test` passes its socket directory and port).
 
+pub mod load;
+
 use postgres::{Client, Config, NoTls};
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,0 +1,53 @@
+//! The load of tests/load.rs, with the server stopped the hard way in the middle
+//! (`pg_ctl stop -m immediate`: no shutdown checkpoint, crash recovery at the next start).
+//! Sessions commit synchronously here, as production does, so a commit a client saw is in the
+//! WAL. After the restart every invariant holds, every change a client saw commit is there, and
+//! work goes on.
+
+use nps_client_tests::load::{committed_present, run, setup, tally};
+use nps_client_tests::{cluster, invariants};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[test]
+fn an_immediate_shutdown_mid_load_loses_nothing_committed() {
+    let cl = cluster();
+    let db = "pg_nps_client_crash";
+    drop(setup(&cl, db));
+    let crash_after: f64 = std::env::var("NPS_CRASH_AFTER").ok().and_then(|s| s.parse().ok()).unwrap_or(4.0);
+    let load = {
+        let root = cl.root.clone();
+        let (host, port) = (cl.host.clone(), cl.port);
+        std::thread::spawn(move || {
+            let cl = nps_client_tests::Cluster { host, port, root };
+            run(&cl, db, 600.0, true, Arc::new(AtomicBool::new(false)))
+        })
+    };
+    std::thread::sleep(Duration::from_secs_f64(crash_after));
+    cl.control("crash");
+    let outcome = load.join().expect("the load");
+    cl.control("start");
+    let mut su = cl.wait_ready(db);
+    let t = tally(&outcome);
+    eprintln!(
+        "crashed after {crash_after} s: {t:?} committed, {} in doubt; refusals from races: {:?}",
+        outcome.in_doubt.len(),
+        outcome.refusals
+    );
+    assert!(outcome.unexpected.is_empty(), "unexpected errors: {:#?}", outcome.unexpected);
+    assert!(t.values().sum::<usize>() > 50, "too little work before the crash: {t:?}");
+    assert!(!outcome.in_doubt.is_empty() || t.values().sum::<usize>() > 0);
+    su.batch_execute("SELECT nps.ingest_staged('LOAD')").expect("drain the staging table");
+    let mut problems = invariants(&mut su);
+    problems.extend(committed_present(&mut su, &outcome));
+    assert!(problems.is_empty(), "after the crash: {problems:#?}");
+
+    // Work goes on after recovery: a short load, and the invariants again.
+    let after = run(&cl, db, 2.0, true, Arc::new(AtomicBool::new(false)));
+    assert!(after.unexpected.is_empty(), "after recovery: {:#?}", after.unexpected);
+    assert!(!after.committed.is_empty(), "no work after recovery");
+    let mut problems = invariants(&mut su);
+    problems.extend(committed_present(&mut su, &after));
+    assert!(problems.is_empty(), "after more work: {problems:#?}");
+}
