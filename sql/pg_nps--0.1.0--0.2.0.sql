@@ -2,7 +2,9 @@
 --   * responses: a respondent longer than 320 characters or a comment longer than 20000 is
 --     refused with 22001 (record_response, direct INSERT/UPDATE, and ingest_staged's rejects);
 --   * nps.rebuild_rollups(cycle): recompute the daily rollups after a bulk load with triggers off;
---     admins only.
+--     admins only;
+--   * faster task completion: the step recount skips the state-machine check when nothing but
+--     the count changes, and the helpers it calls keep their plans (PL/pgSQL, not SQL bodies).
 -- Run by ALTER EXTENSION pg_nps UPDATE; tests/upgrade checks that the result equals a fresh
 -- install of 0.2.0, object by object.
 \echo Use "ALTER EXTENSION pg_nps UPDATE TO '0.2.0'" to load this file. \quit
@@ -275,3 +277,103 @@ COMMENT ON FUNCTION nps.setup_roles() IS
     'Create (if missing) the group roles nps_admin, nps_csm, nps_approver, nps_analyst, nps_auditor and grant them their privileges (only nps_auditor reads the audit trail). Idempotent; CREATE EXTENSION calls it. GRANT these roles to login roles.';
 
 SELECT count(*) FROM nps.setup_roles();
+
+CREATE OR REPLACE FUNCTION nps._open_tasks(step_id bigint) RETURNS integer
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT count(*)::integer FROM nps.tasks t WHERE t.step_id = _open_tasks.step_id AND t.status = 'open');
+END;
+$$;
+COMMENT ON FUNCTION nps._open_tasks(bigint) IS
+    'Internal: open tasks of a step, counted past row-level security (a CSM''s completion must see every owner''s tasks).';
+
+CREATE OR REPLACE FUNCTION nps._changed(old jsonb, new jsonb, cols text[]) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+BEGIN
+    RETURN (SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM unnest(cols) AS c
+            WHERE old -> c IS DISTINCT FROM new -> c);
+END;
+$$;
+COMMENT ON FUNCTION nps._changed(jsonb, jsonb, text[]) IS 'Internal: which of cols differ between two row images.';
+
+CREATE OR REPLACE FUNCTION nps._step_label(s nps.steps) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $$
+BEGIN
+    RETURN format('step "%s" (#%s) of run #%s', s.name, s.id, s.run_id);
+END;
+$$;
+COMMENT ON FUNCTION nps._step_label(nps.steps) IS 'Internal: how messages name a step.';
+
+CREATE OR REPLACE FUNCTION nps._steps_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    run   nps.runs;
+    label text;
+    facts jsonb;
+    old_j jsonb := to_jsonb(OLD);
+    new_j jsonb := to_jsonb(NEW);
+BEGIN
+    -- The recount after each task completion (nps._task_finished) changes nothing but
+    -- open_tasks of an active step: no transition to check, only the count to set.
+    IF OLD.status = 'active' AND new_j - 'open_tasks' = old_j - 'open_tasks' THEN
+        NEW.open_tasks := nps._open_tasks(OLD.id);
+        RETURN NEW;
+    END IF;
+    label := nps._step_label(OLD);
+    PERFORM nps._immutable(label, old_j, new_j,
+                           '{id,run_id,position,key,name,description,checkpoint,skippable,approval_role,min_approvers,evidence_spec}',
+                           'A step''s definition comes from its template version; import a new version for new runs.');
+    SELECT * INTO run FROM nps.runs r WHERE r.id = OLD.run_id;
+    NEW.open_tasks := nps._open_tasks(OLD.id);
+    facts := jsonb_build_object(
+        'step', label,
+        'run', format('run #%s', OLD.run_id),
+        'run_status', run.status,
+        'from', OLD.status, 'to', NEW.status,
+        'checkpoint', OLD.checkpoint, 'skippable', OLD.skippable,
+        'has_approval', OLD.approval_role IS NOT NULL,
+        'approval', (SELECT a.status FROM nps.approvals a WHERE a.step_id = OLD.id ORDER BY a.id DESC LIMIT 1),
+        'earlier_unfinished', (SELECT count(*) FROM nps.steps e
+                               WHERE e.run_id = OLD.run_id AND e.position < OLD.position
+                                 AND e.status NOT IN ('done', 'skipped')),
+        'open_tasks', NEW.open_tasks,
+        'evidence_spec', OLD.evidence_spec,
+        'evidence', NEW.evidence,
+        'skip_reason', NEW.skip_reason,
+        'may_manage', nps._may_manage(run.owner));
+    PERFORM nps._check('step', facts);
+    IF NEW.status IS DISTINCT FROM OLD.status THEN
+        CASE NEW.status
+            WHEN 'active' THEN
+                NEW.activated_at := coalesce(NEW.activated_at, now());
+            WHEN 'done', 'skipped' THEN
+                NEW.completed_at := now();
+                NEW.completed_by := current_user;
+                NEW.actor := nps._actor();
+            ELSE
+        END CASE;
+        IF NEW.status = 'skipped' THEN
+            NEW.open_tasks := 0;  -- steps_abandon_tasks cancels them right after
+        END IF;
+        IF NEW.status = 'active' AND OLD.status = 'awaiting_approval' THEN
+            NEW.rejection_reason := (SELECT a.reason FROM nps.approvals a WHERE a.step_id = OLD.id
+                                     ORDER BY a.id DESC LIMIT 1);
+        END IF;
+    ELSE
+        -- Bookkeeping columns change only with the status.
+        NEW.activated_at := OLD.activated_at;
+        NEW.completed_at := OLD.completed_at;
+        NEW.completed_by := OLD.completed_by;
+        NEW.actor := OLD.actor;
+        NEW.rejection_reason := OLD.rejection_reason;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION nps._steps_guard() IS 'Trigger: enforces the step state machine (order, checkpoints, evidence, open tasks, approvals) for every client.';

@@ -84,11 +84,13 @@ END;
 COMMENT ON FUNCTION nps._is_admin() IS 'Whether the current role is a member of nps_admin.';
 
 CREATE FUNCTION nps._changed(old jsonb, new jsonb, cols text[]) RETURNS text[]
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-BEGIN ATOMIC
-    SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM unnest(cols) AS c
-    WHERE old -> c IS DISTINCT FROM new -> c;
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+BEGIN
+    RETURN (SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM unnest(cols) AS c
+            WHERE old -> c IS DISTINCT FROM new -> c);
 END;
+$$;
 COMMENT ON FUNCTION nps._changed(jsonb, jsonb, text[]) IS 'Internal: which of cols differ between two row images.';
 
 CREATE FUNCTION nps._immutable(what text, old jsonb, new jsonb, cols text[], hint text) RETURNS void
@@ -369,12 +371,16 @@ COMMENT ON COLUMN nps.approval_decisions.reason IS 'Why (required to reject): wh
 -------------------------------------------------------------------------------------------------
 -- Facts that must be read past row-level security (counts only)
 -------------------------------------------------------------------------------------------------
+-- PL/pgSQL rather than a SQL-standard body: called on every task completion, and PL/pgSQL keeps
+-- the query's plan for the session where a SQL function plans it again on every call.
 CREATE FUNCTION nps._open_tasks(step_id bigint) RETURNS integer
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT count(*)::integer FROM nps.tasks t WHERE t.step_id = _open_tasks.step_id AND t.status = 'open';
+AS $$
+BEGIN
+    RETURN (SELECT count(*)::integer FROM nps.tasks t WHERE t.step_id = _open_tasks.step_id AND t.status = 'open');
 END;
+$$;
 COMMENT ON FUNCTION nps._open_tasks(bigint) IS
     'Internal: open tasks of a step, counted past row-level security (a CSM''s completion must see every owner''s tasks).';
 
@@ -550,10 +556,12 @@ CREATE TRIGGER tasks_structure BEFORE INSERT ON nps.tasks
 -- Step guard and advance
 -------------------------------------------------------------------------------------------------
 CREATE FUNCTION nps._step_label(s nps.steps) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-BEGIN ATOMIC
-    SELECT format('step "%s" (#%s) of run #%s', s.name, s.id, s.run_id);
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $$
+BEGIN
+    RETURN format('step "%s" (#%s) of run #%s', s.name, s.id, s.run_id);
 END;
+$$;
 COMMENT ON FUNCTION nps._step_label(nps.steps) IS 'Internal: how messages name a step.';
 
 CREATE FUNCTION nps._steps_guard() RETURNS trigger
@@ -562,10 +570,19 @@ CREATE FUNCTION nps._steps_guard() RETURNS trigger
 AS $$
 DECLARE
     run   nps.runs;
-    label text := nps._step_label(OLD);
+    label text;
     facts jsonb;
+    old_j jsonb := to_jsonb(OLD);
+    new_j jsonb := to_jsonb(NEW);
 BEGIN
-    PERFORM nps._immutable(label, to_jsonb(OLD), to_jsonb(NEW),
+    -- The recount after each task completion (nps._task_finished) changes nothing but
+    -- open_tasks of an active step: no transition to check, only the count to set.
+    IF OLD.status = 'active' AND new_j - 'open_tasks' = old_j - 'open_tasks' THEN
+        NEW.open_tasks := nps._open_tasks(OLD.id);
+        RETURN NEW;
+    END IF;
+    label := nps._step_label(OLD);
+    PERFORM nps._immutable(label, old_j, new_j,
                            '{id,run_id,position,key,name,description,checkpoint,skippable,approval_role,min_approvers,evidence_spec}',
                            'A step''s definition comes from its template version; import a new version for new runs.');
     SELECT * INTO run FROM nps.runs r WHERE r.id = OLD.run_id;
