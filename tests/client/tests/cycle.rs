@@ -179,10 +179,13 @@ fn a_whole_cycle_as_applications_run_it() {
               CL-2,no@two.example,8,outside the window,email,2026-03-01 11:00Z\n",
         )
         .unwrap();
-        assert_eq!(w.finish().unwrap(), 6);
+        // A comment pasted with a whole e-mail thread: refused, not cut.
+        w.write_all(format!("CL-3,pa@three.example,9,{},web,2026-01-09 12:00Z\n", "x".repeat(20_001)).as_bytes())
+            .unwrap();
+        assert_eq!(w.finish().unwrap(), 7);
     }
     let row = lead.query_one("SELECT loaded, rejected FROM nps.ingest_staged('CL-2026-Q1')", &[]).unwrap();
-    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (3, 3));
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (3, 4));
     let rejects: Vec<(String, String)> = lead
         .query("SELECT account, sqlstate FROM nps.staging_rejects ORDER BY id", &[])
         .unwrap()
@@ -191,7 +194,7 @@ fn a_whole_cycle_as_applications_run_it() {
         .collect();
     assert_eq!(
         rejects,
-        [("CL-9", "42704"), ("CL-1", "22P02"), ("CL-2", "P0N11")]
+        [("CL-9", "42704"), ("CL-1", "22P02"), ("CL-2", "P0N11"), ("CL-3", "22001")]
             .map(|(a, s)| (a.to_string(), s.to_string()))
     );
     let quoted: String = lead
