@@ -180,8 +180,10 @@ fn a_whole_cycle_as_applications_run_it() {
         )
         .unwrap();
         // A comment pasted with a whole e-mail thread: refused, not cut.
-        w.write_all(format!("CL-3,pa@three.example,9,{},web,2026-01-09 12:00Z\n", "x".repeat(20_001)).as_bytes())
-            .unwrap();
+        w.write_all(
+            format!("CL-3,pa@three.example,9,{},web,2026-01-09 12:00Z\n", "x".repeat(20_001)).as_bytes(),
+        )
+        .unwrap();
         assert_eq!(w.finish().unwrap(), 7);
     }
     let row = lead.query_one("SELECT loaded, rejected FROM nps.ingest_staged('CL-2026-Q1')", &[]).unwrap();
