@@ -82,3 +82,29 @@ cluster_dirs() {
 
 # psql against the private cluster as the superuser; extra arguments pass through.
 pg_psql() { "$PG_BINDIR/psql" -X -h "$SOCK_DIR" -p "$PORT" -U postgres "$@"; }
+
+# replace_section FILE NAME: replace what lies between the <!-- NAME:begin --> and
+# <!-- NAME:end --> markers of FILE with standard input (the benchmarks' reports).
+replace_section() {
+  local file="$1" name="$2" body tmp
+  body=$(cat)
+  grep -q "<!-- $name:begin -->" "$file" || die "$file has no <!-- $name:begin --> marker"
+  tmp=$(mktemp)
+  {
+    sed -n "1,/<!-- $name:begin -->/p" "$file"
+    echo
+    printf '%s\n' "$body"
+    echo
+    sed -n "/<!-- $name:end -->/,\$p" "$file"
+  } >"$tmp"
+  cat "$tmp" >"$file"
+  rm -f "$tmp"
+}
+
+# machine: "CPU model, N cores, M GiB" (what lscpu and free report, when they exist).
+machine() {
+  local cpu mem
+  cpu=$(lscpu 2>/dev/null | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2; exit }' || true)
+  mem=$(free -g 2>/dev/null | awk '/Mem:/ { print $2 " GiB" }' || true)
+  printf '%s, %s cores%s' "${cpu:-unknown CPU}" "$(nproc)" "${mem:+, $mem}"
+}

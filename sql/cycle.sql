@@ -231,6 +231,22 @@ COMMENT ON COLUMN nps.responses.responded_at IS 'When the respondent answered; m
 COMMENT ON COLUMN nps.responses.recorded_by IS 'Role that recorded (or last replaced) the response.';
 COMMENT ON COLUMN nps.responses.submissions IS 'How many times the respondent answered in this cycle (the latest answer counts).';
 
+-- The limits of a response's text, in one place for the guard and the bulk ingest. A plain SQL
+-- body (not BEGIN ATOMIC) so that the planner inlines it into ingest's set-based checks.
+CREATE FUNCTION nps._too_long(respondent text, comment text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT CASE
+        WHEN length(respondent) > 320
+            THEN format('respondent "%s..." is %s characters long; at most 320 are kept', left(respondent, 40), length(respondent))
+        WHEN length(comment) > 20000
+            THEN format('the comment of the response of "%s" is %s characters long; at most 20000 are kept',
+                        left(respondent, 40), length(comment))
+    END
+$$;
+COMMENT ON FUNCTION nps._too_long(text, text) IS
+    'Internal: why a response''s respondent (over 320 characters) or comment (over 20000) is too long, or NULL.';
+
 CREATE FUNCTION nps._responses_guard() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -251,16 +267,10 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use one of email, in_app, web, sms, phone, meeting, other.';
     END IF;
-    IF length(NEW.respondent) > 320 THEN
-        RAISE EXCEPTION 'respondent "%..." is % characters long; at most 320 are kept', left(NEW.respondent, 40), length(NEW.respondent)
+    IF nps._too_long(NEW.respondent, NEW.comment) IS NOT NULL THEN
+        RAISE EXCEPTION '%', nps._too_long(NEW.respondent, NEW.comment)
             USING ERRCODE = 'string_data_right_truncation',
-                  HINT = 'Identify the respondent by e-mail address or contact id.';
-    END IF;
-    IF length(NEW.comment) > 20000 THEN
-        RAISE EXCEPTION 'the comment of the response of "%" is % characters long; at most 20000 are kept',
-                left(NEW.respondent, 40), length(NEW.comment)
-            USING ERRCODE = 'string_data_right_truncation',
-                  HINT = 'Keep the survey comment to what the respondent wrote; log longer notes with nps.log_conversation.';
+                  HINT = 'Identify respondents by e-mail address or contact id; keep the comment to what the respondent wrote and log longer notes with nps.log_conversation.';
     END IF;
     SELECT * INTO c FROM nps.cycles x WHERE x.id = NEW.cycle_id;
     IF NOT FOUND THEN

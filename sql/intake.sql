@@ -154,12 +154,8 @@ BEGIN
                     WHEN btrim(s2.score)::integer NOT BETWEEN 0 AND 10
                          THEN ARRAY['22003', format('NPS score %s is out of range 0..10', btrim(s2.score))]
                     WHEN nullif(btrim(s2.responded_at), '') IS NULL THEN ARRAY['22004', 'the response time is missing']
-                    WHEN length(btrim(s2.respondent)) > 320
-                         THEN ARRAY['22001', format('respondent "%s..." is %s characters long; at most 320 are kept',
-                                                    left(btrim(s2.respondent), 40), length(btrim(s2.respondent)))]
-                    WHEN length(s2.comment) > 20000
-                         THEN ARRAY['22001', format('the comment of the response of "%s" is %s characters long; at most 20000 are kept',
-                                                    left(btrim(s2.respondent), 40), length(s2.comment))]
+                    WHEN nps._too_long(btrim(s2.respondent), s2.comment) IS NOT NULL
+                         THEN ARRAY['22001', nps._too_long(btrim(s2.respondent), s2.comment)]
                     WHEN coalesce(nullif(btrim(s2.channel), ''), 'email')
                          NOT IN ('email', 'in_app', 'web', 'sms', 'phone', 'meeting', 'other')
                          THEN ARRAY['22023', format('channel "%s" is not known (email, in_app, web, sms, phone, meeting, other)', s2.channel)]
@@ -330,7 +326,8 @@ BEGIN
         c_id := (nps._cycle(rebuild_rollups.cycle)).id;
     END IF;
     -- Writers of responses wait for the rebuild to commit: no change is lost or counted twice.
-    LOCK TABLE nps.responses IN SHARE MODE;
+    -- SHARE ROW EXCLUSIVE: blocks writers, and a second rebuild, which would insert the same rows.
+    LOCK TABLE nps.responses IN SHARE ROW EXCLUSIVE MODE;
     DELETE FROM nps.response_rollups r WHERE c_id IS NULL OR r.cycle_id = c_id;
     INSERT INTO nps.response_rollups (cycle_id, day, shard, counts)
     SELECT x.cycle_id, (x.responded_at AT TIME ZONE 'UTC')::date, 0, @extschema@.nps_histogram(@extschema@.nps_agg(x.score))

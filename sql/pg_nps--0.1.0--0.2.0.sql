@@ -3,11 +3,26 @@
 --     refused with 22001 (record_response, direct INSERT/UPDATE, and ingest_staged's rejects);
 --   * nps.rebuild_rollups(cycle): recompute the daily rollups after a bulk load with triggers off;
 --     admins only;
---   * faster task completion: the step recount skips the state-machine check when nothing but
---     the count changes, and the helpers it calls keep their plans (PL/pgSQL, not SQL bodies).
--- Run by ALTER EXTENSION pg_nps UPDATE; tests/upgrade checks that the result equals a fresh
--- install of 0.2.0, object by object.
+--   * faster task completion: the step recount made by a task completion skips the state-machine
+--     check when nothing but the count changes, and the helpers it calls keep their plans
+--     (PL/pgSQL, not SQL-standard bodies).
+-- Run by ALTER EXTENSION pg_nps UPDATE; the upgrade suite of make test checks that the result
+-- equals a fresh install of 0.2.0, object by object.
 \echo Use "ALTER EXTENSION pg_nps UPDATE TO '0.2.0'" to load this file. \quit
+
+CREATE FUNCTION nps._too_long(respondent text, comment text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT CASE
+        WHEN length(respondent) > 320
+            THEN format('respondent "%s..." is %s characters long; at most 320 are kept', left(respondent, 40), length(respondent))
+        WHEN length(comment) > 20000
+            THEN format('the comment of the response of "%s" is %s characters long; at most 20000 are kept',
+                        left(respondent, 40), length(comment))
+    END
+$$;
+COMMENT ON FUNCTION nps._too_long(text, text) IS
+    'Internal: why a response''s respondent (over 320 characters) or comment (over 20000) is too long, or NULL.';
 
 CREATE OR REPLACE FUNCTION nps._responses_guard() RETURNS trigger
     LANGUAGE plpgsql
@@ -29,16 +44,10 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use one of email, in_app, web, sms, phone, meeting, other.';
     END IF;
-    IF length(NEW.respondent) > 320 THEN
-        RAISE EXCEPTION 'respondent "%..." is % characters long; at most 320 are kept', left(NEW.respondent, 40), length(NEW.respondent)
+    IF nps._too_long(NEW.respondent, NEW.comment) IS NOT NULL THEN
+        RAISE EXCEPTION '%', nps._too_long(NEW.respondent, NEW.comment)
             USING ERRCODE = 'string_data_right_truncation',
-                  HINT = 'Identify the respondent by e-mail address or contact id.';
-    END IF;
-    IF length(NEW.comment) > 20000 THEN
-        RAISE EXCEPTION 'the comment of the response of "%" is % characters long; at most 20000 are kept',
-                left(NEW.respondent, 40), length(NEW.comment)
-            USING ERRCODE = 'string_data_right_truncation',
-                  HINT = 'Keep the survey comment to what the respondent wrote; log longer notes with nps.log_conversation.';
+                  HINT = 'Identify respondents by e-mail address or contact id; keep the comment to what the respondent wrote and log longer notes with nps.log_conversation.';
     END IF;
     SELECT * INTO c FROM nps.cycles x WHERE x.id = NEW.cycle_id;
     IF NOT FOUND THEN
@@ -64,6 +73,18 @@ END;
 $$;
 COMMENT ON FUNCTION nps._responses_guard() IS
     'Trigger: a response falls inside its cycle''s window while intake is open (P0N11), its score is 0..10 (22003), its channel is known (22023), its respondent (320) and comment (20000 characters) fit (22001), its segment follows the cycle''s bands; re-submissions count up.';
+
+-- Responses stored before the limits keep their text; only a change to such a response is
+-- refused until it fits. Say how many there are.
+DO $$
+DECLARE
+    n bigint := (SELECT count(*) FROM nps.responses WHERE nps._too_long(respondent, comment) IS NOT NULL);
+BEGIN
+    IF n > 0 THEN
+        RAISE NOTICE '% stored responses exceed the new limits (respondent 320, comment 20000 characters)', n
+            USING HINT = 'They stay as they are; a re-submission of one must fit. List them: SELECT id FROM nps.responses WHERE nps._too_long(respondent, comment) IS NOT NULL.';
+    END IF;
+END $$;
 
 CREATE OR REPLACE FUNCTION nps.ingest_staged(cycle text DEFAULT NULL, OUT loaded bigint, OUT rejected bigint)
     LANGUAGE plpgsql
@@ -102,12 +123,8 @@ BEGIN
                     WHEN btrim(s2.score)::integer NOT BETWEEN 0 AND 10
                          THEN ARRAY['22003', format('NPS score %s is out of range 0..10', btrim(s2.score))]
                     WHEN nullif(btrim(s2.responded_at), '') IS NULL THEN ARRAY['22004', 'the response time is missing']
-                    WHEN length(btrim(s2.respondent)) > 320
-                         THEN ARRAY['22001', format('respondent "%s..." is %s characters long; at most 320 are kept',
-                                                    left(btrim(s2.respondent), 40), length(btrim(s2.respondent)))]
-                    WHEN length(s2.comment) > 20000
-                         THEN ARRAY['22001', format('the comment of the response of "%s" is %s characters long; at most 20000 are kept',
-                                                    left(btrim(s2.respondent), 40), length(s2.comment))]
+                    WHEN nps._too_long(btrim(s2.respondent), s2.comment) IS NOT NULL
+                         THEN ARRAY['22001', nps._too_long(btrim(s2.respondent), s2.comment)]
                     WHEN coalesce(nullif(btrim(s2.channel), ''), 'email')
                          NOT IN ('email', 'in_app', 'web', 'sms', 'phone', 'meeting', 'other')
                          THEN ARRAY['22023', format('channel "%s" is not known (email, in_app, web, sms, phone, meeting, other)', s2.channel)]
@@ -184,7 +201,8 @@ BEGIN
         c_id := (nps._cycle(rebuild_rollups.cycle)).id;
     END IF;
     -- Writers of responses wait for the rebuild to commit: no change is lost or counted twice.
-    LOCK TABLE nps.responses IN SHARE MODE;
+    -- SHARE ROW EXCLUSIVE: blocks writers, and a second rebuild, which would insert the same rows.
+    LOCK TABLE nps.responses IN SHARE ROW EXCLUSIVE MODE;
     DELETE FROM nps.response_rollups r WHERE c_id IS NULL OR r.cycle_id = c_id;
     INSERT INTO nps.response_rollups (cycle_id, day, shard, counts)
     SELECT x.cycle_id, (x.responded_at AT TIME ZONE 'UTC')::date, 0, @extschema@.nps_histogram(@extschema@.nps_agg(x.score))
@@ -319,9 +337,11 @@ DECLARE
     old_j jsonb := to_jsonb(OLD);
     new_j jsonb := to_jsonb(NEW);
 BEGIN
-    -- The recount after each task completion (nps._task_finished) changes nothing but
-    -- open_tasks of an active step: no transition to check, only the count to set.
-    IF OLD.status = 'active' AND new_j - 'open_tasks' = old_j - 'open_tasks' THEN
+    -- The recount after each task completion (nps._task_finished, hence inside a trigger)
+    -- changes nothing but open_tasks of an active step of an active run: no transition to
+    -- check, only the count to set. Statements from clients always take the full check.
+    IF pg_trigger_depth() > 1 AND OLD.status = 'active' AND new_j - 'open_tasks' = old_j - 'open_tasks'
+       AND (SELECT r.status FROM nps.runs r WHERE r.id = OLD.run_id) = 'active' THEN
         NEW.open_tasks := nps._open_tasks(OLD.id);
         RETURN NEW;
     END IF;

@@ -575,9 +575,11 @@ DECLARE
     old_j jsonb := to_jsonb(OLD);
     new_j jsonb := to_jsonb(NEW);
 BEGIN
-    -- The recount after each task completion (nps._task_finished) changes nothing but
-    -- open_tasks of an active step: no transition to check, only the count to set.
-    IF OLD.status = 'active' AND new_j - 'open_tasks' = old_j - 'open_tasks' THEN
+    -- The recount after each task completion (nps._task_finished, hence inside a trigger)
+    -- changes nothing but open_tasks of an active step of an active run: no transition to
+    -- check, only the count to set. Statements from clients always take the full check.
+    IF pg_trigger_depth() > 1 AND OLD.status = 'active' AND new_j - 'open_tasks' = old_j - 'open_tasks'
+       AND (SELECT r.status FROM nps.runs r WHERE r.id = OLD.run_id) = 'active' THEN
         NEW.open_tasks := nps._open_tasks(OLD.id);
         RETURN NEW;
     END IF;

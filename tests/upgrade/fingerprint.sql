@@ -1,7 +1,7 @@
 -- Every object of the extension, one line each, with what defines it: signatures and bodies,
--- columns, constraints, indexes, triggers (and whether they fire), views, types, comments,
--- privileges and the tables pg_dump saves. An upgraded database and a fresh install of the same
--- version must print the same lines.
+-- columns, constraints, row security and policies, indexes, triggers (and whether they fire),
+-- views, types, comments, privileges and the tables pg_dump saves. An upgraded database and a
+-- fresh install of the same version must print the same lines.
 WITH members AS (
     SELECT d.classid, d.objid FROM pg_depend d
     WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
@@ -36,6 +36,14 @@ lines AS (
     UNION ALL
     SELECT format('constraint %s %s %s', x.conrelid::regclass, x.conname, pg_get_constraintdef(x.oid))
     FROM pg_constraint x JOIN rels c ON c.oid = x.conrelid
+    UNION ALL
+    SELECT format('row security %s enabled=%s forced=%s', c.oid::regclass, c.relrowsecurity, c.relforcerowsecurity)
+    FROM rels c WHERE c.relkind IN ('r', 'p')
+    UNION ALL
+    SELECT format('policy %s %s cmd=%s permissive=%s roles=%s using=%s check=%s', x.polrelid::regclass, x.polname,
+                  x.polcmd, x.polpermissive, (SELECT string_agg(r::regrole::text, ',' ORDER BY r::regrole::text) FROM unnest(x.polroles) r),
+                  coalesce(pg_get_expr(x.polqual, x.polrelid), '-'), coalesce(pg_get_expr(x.polwithcheck, x.polrelid), '-'))
+    FROM pg_policy x JOIN rels c ON c.oid = x.polrelid
     UNION ALL
     SELECT 'index ' || pg_get_indexdef(i.indexrelid)
     FROM pg_index i JOIN rels c ON c.oid = i.indrelid

@@ -105,6 +105,19 @@ pub fn login_roles(c: &mut Client, roles: &[(&str, &str)]) {
     }
 }
 
+/// The fields each task of the shipped "NPS Detractor" template needs to be completed.
+pub fn detractor_task_fields(key: &str) -> &'static str {
+    match key {
+        "first_contact" => r#"{"channel": "phone"}"#,
+        "review" => r#"{"summary": "reviewed with the account team"}"#,
+        "call" => r#"{"outcome": "plan_agreed"}"#,
+        "log" => r#"{"notes": "agreed next steps"}"#,
+        "confirm_fix" => r#"{"fix": "release 2026.2"}"#,
+        "ask_feedback" => r#"{"resurvey_score": 8}"#,
+        _ => "{}",
+    }
+}
+
 /// The SQLSTATE of an error, or "" when there is none (the connection broke).
 pub fn sqlstate(e: &postgres::Error) -> String {
     e.code().map(|c| c.code().to_string()).unwrap_or_default()
@@ -144,10 +157,13 @@ pub fn invariants(c: &mut Client) -> Vec<String> {
         "SELECT count(*) FROM nps.runs r JOIN nps.steps s ON s.run_id = r.id
          WHERE r.status = 'done' AND s.status NOT IN ('done', 'skipped')",
     );
+    // A cancelled run keeps its steps' counts as they were when it stopped (its tasks are
+    // cancelled, its steps never change again): the count is checked on runs in progress.
     count(
         "steps whose open-task count is not their open tasks (lost update)",
-        "SELECT count(*) FROM nps.steps s
-         WHERE s.open_tasks <> (SELECT count(*) FROM nps.tasks t WHERE t.step_id = s.id AND t.status = 'open')",
+        "SELECT count(*) FROM nps.steps s JOIN nps.runs r ON r.id = s.run_id
+         WHERE r.status = 'active'
+           AND s.open_tasks <> (SELECT count(*) FROM nps.tasks t WHERE t.step_id = s.id AND t.status = 'open')",
     );
     count(
         "approvals whose tallies are not their decisions (lost update)",
@@ -162,9 +178,14 @@ pub fn invariants(c: &mut Client) -> Vec<String> {
     count(
         "approvals decided by more decisions than it took",
         "SELECT count(*) FROM nps.approvals a
-         WHERE a.status = 'approved' AND a.approvals <> a.min_approvers
+         WHERE a.status = 'approved' AND (a.approvals <> a.min_approvers OR a.rejections > 0)
             OR a.status = 'rejected' AND (a.rejections <> 1 OR a.approvals >= a.min_approvers)
             OR a.status = 'pending' AND (a.rejections > 0 OR a.approvals >= a.min_approvers)",
+    );
+    count(
+        "decisions made after their approval was settled (approved, rejected or withdrawn)",
+        "SELECT count(*) FROM nps.approval_decisions d JOIN nps.approvals a ON a.id = d.approval_id
+         WHERE a.status <> 'pending' AND d.decided_at > a.decided_at",
     );
     count(
         "rollup counts that differ from the responses (per cycle, UTC day and score)",

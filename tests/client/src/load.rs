@@ -39,8 +39,18 @@ pub struct Outcome {
     pub unexpected: Vec<String>,
 }
 
-/// SQLSTATEs a client may meet because another client got there first.
-const RACES: [&str; 3] = ["P0N06", "P0N07", "P0N04"];
+/// The refusals a client may meet because another client got there first, by operation: the
+/// CSM's twin (or the other lead) finished the task first (P0N07); the other director decided
+/// first (P0N06); the other lead asked again first (P0N04), or their request was granted in
+/// between (P0N02: the step is done). Anything else is a failure.
+fn is_race(what: &str, code: &str) -> bool {
+    matches!(
+        (what, code),
+        ("complete_task" | "finish run", "P0N07")
+            | ("decide", "P0N06")
+            | ("request again", "P0N04" | "P0N02")
+    )
+}
 
 pub const CLIENTS: usize = 16;
 const ACCOUNTS: i32 = 200;
@@ -126,9 +136,7 @@ impl Worker {
             }
             return false;
         }
-        // A lead asking again for a rejected gate can find that the other lead's request was
-        // granted in between: the step is done (P0N02), which is the right refusal.
-        if RACES.contains(&code.as_str()) || (what == "request again" && code == "P0N02") {
+        if is_race(what, &code) {
             *self.out.refusals.entry(code).or_default() += 1;
         } else {
             let message = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
@@ -221,15 +229,7 @@ impl Worker {
             return true;
         };
         let (id, key): (i64, String) = (row.get(0), row.get(1));
-        let fields = match key.as_str() {
-            "first_contact" => r#"{"channel": "phone"}"#,
-            "review" => r#"{"summary": "reviewed"}"#,
-            "call" => r#"{"outcome": "plan_agreed"}"#,
-            "log" => r#"{"notes": "next steps"}"#,
-            "confirm_fix" => r#"{"fix": "release"}"#,
-            "ask_feedback" => r#"{"resurvey_score": 8}"#,
-            _ => "{}",
-        };
+        let fields = crate::detractor_task_fields(&key);
         let op = Op::Task { id, by: self.role.clone() };
         match self.c.execute("SELECT nps.complete_task($1, $2::text::jsonb)", &[&id, &fields]) {
             Ok(_) => {

@@ -21,9 +21,9 @@ fn catalogue(root: &std::path::Path) -> Vec<Case> {
     let page = std::fs::read_to_string(root.join("docs/errors.md")).expect("read docs/errors.md");
     let start = page.find("<!-- catalogue:begin -->").expect("catalogue begin marker");
     let end = page.find("<!-- catalogue:end -->").expect("catalogue end marker");
-    page[start..end]
+    let cases: Vec<Case> = page[start..end]
         .lines()
-        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+        .filter(|l| l.starts_with('|') && !l.starts_with("| #") && !l.starts_with("|---"))
         .map(|l| {
             // Split on unescaped pipes; "\|" is a pipe inside a cell.
             let cells: Vec<String> =
@@ -39,7 +39,12 @@ fn catalogue(root: &std::path::Path) -> Vec<Case> {
                 names: cells[6].clone(),
             }
         })
-        .collect()
+        .collect();
+    // Numbered 1, 2, 3 …: a row that did not parse, or went missing, shows as a gap.
+    for (i, c) in cases.iter().enumerate() {
+        assert_eq!(c.n, (i + 1).to_string(), "catalogue row {} is numbered {:?}", i + 1, c.n);
+    }
+    cases
 }
 
 /// A database holding a cycle in every state the catalogue needs (see docs/errors.md).
@@ -93,6 +98,7 @@ fn fixture(c: &mut Client) {
         RESET ROLE;
         SET ROLE ct_lead;
         SELECT nps.cancel_run(g.run_id, 'no longer needed') FROM gates g WHERE g.title = 'ct cancelled';
+        SELECT nps.cancel_run((nps.start_run('CT Gate', title => 'ct stopped')).id, 'stopped while working');
         RESET ROLE;
 
         CREATE TABLE public.ct_ids AS

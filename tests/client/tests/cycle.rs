@@ -3,7 +3,7 @@
 //! transactions, the app names its end user in `nps.actor`, a file arrives through COPY, and
 //! the BI tool reads the views with plain (simple-protocol) queries.
 
-use nps_client_tests::{cluster, login_roles, sqlstate};
+use nps_client_tests::{cluster, detractor_task_fields, login_roles, sqlstate};
 use postgres::Client;
 
 const DB: &str = "pg_nps_client_cycle";
@@ -75,15 +75,7 @@ fn work_projects(c: &mut Client) -> usize {
         let mut tx = c.transaction().unwrap();
         let Some(row) = tx.query_opt(&pick, &[]).unwrap() else { break };
         let (id, key): (i64, String) = (row.get(0), row.get(1));
-        let fields = match key.as_str() {
-            "first_contact" => r#"{"channel": "phone"}"#,
-            "review" => r#"{"summary": "reviewed with the account team"}"#,
-            "call" => r#"{"outcome": "plan_agreed"}"#,
-            "log" => r#"{"notes": "agreed next steps"}"#,
-            "confirm_fix" => r#"{"fix": "release 2026.2"}"#,
-            "ask_feedback" => r#"{"resurvey_score": 8}"#,
-            _ => "{}",
-        };
+        let fields = detractor_task_fields(&key);
         tx.query_one(&complete, &[&id, &fields]).unwrap_or_else(|e| panic!("task {key}: {e}"));
         tx.commit().unwrap();
         n += 1;

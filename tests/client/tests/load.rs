@@ -20,6 +20,7 @@ fn sixteen_clients_keep_every_invariant() {
     let t = tally(&outcome);
     eprintln!("{seconds} s of load: {t:?}; refusals from races: {:?}", outcome.refusals);
     assert!(outcome.unexpected.is_empty(), "unexpected errors: {:#?}", outcome.unexpected);
+    assert!(outcome.in_doubt.is_empty(), "connections broke during the load: {:#?}", outcome.in_doubt);
     for kind in ["responses", "staged rows", "tasks completed", "decisions", "approvals requested"] {
         assert!(t.get(kind).copied().unwrap_or(0) > 0, "no {kind} in {seconds} s: {t:?}");
     }
