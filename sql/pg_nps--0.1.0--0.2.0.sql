@@ -3,6 +3,8 @@
 --     refused with 22001 (record_response, direct INSERT/UPDATE, and ingest_staged's rejects);
 --   * nps.rebuild_rollups(cycle): recompute the daily rollups after a bulk load with triggers off;
 --     admins only;
+--   * nps.ingest_staged(cycle, max_rows) and CALL nps.ingest_in_batches(cycle, batch): big files
+--     in short transactions, so that other writers of the cycle do not wait for the whole file;
 --   * faster task completion: the step recount made by a task completion skips the state-machine
 --     check when nothing but the count changes, and the helpers it calls keep their plans
 --     (PL/pgSQL, not SQL-standard bodies).
@@ -86,7 +88,10 @@ BEGIN
     END IF;
 END $$;
 
-CREATE OR REPLACE FUNCTION nps.ingest_staged(cycle text DEFAULT NULL, OUT loaded bigint, OUT rejected bigint)
+-- ingest_staged takes a batch size: a new signature, so the old function goes.
+DROP FUNCTION nps.ingest_staged(text);
+CREATE FUNCTION nps.ingest_staged(cycle text DEFAULT NULL, max_rows integer DEFAULT NULL,
+                                  OUT loaded bigint, OUT rejected bigint)
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -101,13 +106,17 @@ BEGIN
     IF cycle IS NOT NULL THEN
         PERFORM nps._cycle(cycle);
     END IF;
-    -- The rows this call takes: pending ones of this cycle (or naming none), locked so that two
-    -- concurrent ingests never load one row twice.
+    IF max_rows < 1 THEN
+        RAISE EXCEPTION 'max_rows % is not a batch size', max_rows
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass 1 or more rows per call, or NULL for every pending row.';
+    END IF;
+    -- The rows this call takes: pending ones of this cycle (or naming none), the oldest first and
+    -- at most max_rows, locked so that two concurrent ingests never load one row twice.
     SELECT coalesce(array_agg(id ORDER BY id), '{}') INTO ids FROM (
         SELECT s.id FROM nps.response_staging s
         WHERE s.status = 'pending'
           AND (ingest_staged.cycle IS NULL OR s.cycle IS NULL OR s.cycle = ingest_staged.cycle)
-        ORDER BY s.id FOR UPDATE SKIP LOCKED) x;
+        ORDER BY s.id LIMIT max_rows FOR UPDATE SKIP LOCKED) x;
 
     -- Set-based checks first: each names the value, with the SQLSTATE record_response raises.
     UPDATE nps.response_staging s SET status = 'rejected', ingested_at = now(), sqlstate = v.refusal[1], reason = v.refusal[2]
@@ -186,8 +195,37 @@ BEGIN
     rejected := cardinality(ids) - loaded;
 END;
 $$;
-COMMENT ON FUNCTION nps.ingest_staged(text) IS
-    'Load the pending rows of nps.response_staging (those of cycle, or naming no cycle; all pending rows when cycle is NULL) into nps.responses with the rules of nps.record_response. Good rows load even when others are bad; each bad row is marked rejected with its SQLSTATE and reason (nps.staging_rejects). Concurrent calls take disjoint rows. Returns how many rows loaded and were rejected.';
+COMMENT ON FUNCTION nps.ingest_staged(text, integer) IS
+    'Load the pending rows of nps.response_staging (those of cycle, or naming no cycle; all pending rows when cycle is NULL; the oldest max_rows of them when given) into nps.responses with the rules of nps.record_response. Good rows load even when others are bad; each bad row is marked rejected with its SQLSTATE and reason (nps.staging_rejects). Concurrent calls take disjoint rows. Returns how many rows loaded and were rejected.';
+
+-- A big file in short transactions: every response of a cycle joins the cycle's audit chain,
+-- whose head a writer holds until it commits, so one long ingest would hold up every other
+-- writer of the cycle. No SET clause: a procedure that commits may not have one (every name
+-- is qualified; pg_catalog comes first in any search_path).
+CREATE PROCEDURE nps.ingest_in_batches(cycle text DEFAULT NULL, batch integer DEFAULT 5000,
+                                       INOUT loaded bigint DEFAULT 0, INOUT rejected bigint DEFAULT 0)
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    r record;
+BEGIN
+    IF batch IS NULL OR batch < 1 THEN
+        RAISE EXCEPTION 'batch % is not a batch size', coalesce(batch::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass 1 or more rows per transaction, e.g. 5000.';
+    END IF;
+    loaded := 0;
+    rejected := 0;
+    LOOP
+        SELECT * INTO r FROM nps.ingest_staged(ingest_in_batches.cycle, batch);
+        loaded := loaded + r.loaded;
+        rejected := rejected + r.rejected;
+        COMMIT;
+        EXIT WHEN r.loaded + r.rejected < batch;
+    END LOOP;
+END;
+$$;
+COMMENT ON PROCEDURE nps.ingest_in_batches(text, integer, bigint, bigint) IS
+    'CALL nps.ingest_in_batches(cycle, batch): nps.ingest_staged in transactions of at most batch rows, committing after each, until no pending row is left; returns the rows loaded and rejected. Other writers of the cycle wait at most one batch. Call it outside a transaction block (2D000 otherwise).';
 
 CREATE FUNCTION nps.rebuild_rollups(cycle text DEFAULT NULL) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER

@@ -178,8 +178,25 @@ fn a_whole_cycle_as_applications_run_it() {
         .unwrap();
         assert_eq!(w.finish().unwrap(), 7);
     }
-    let row = lead.query_one("SELECT loaded, rejected FROM nps.ingest_staged('CL-2026-Q1')", &[]).unwrap();
-    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (3, 4));
+    // Loaded in short transactions (two rows each), as a big file should be.
+    let called = lead
+        .simple_query("CALL nps.ingest_in_batches('CL-2026-Q1', 2)")
+        .unwrap()
+        .into_iter()
+        .find_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(r) => {
+                Some((r.get(0).unwrap().to_string(), r.get(1).unwrap().to_string()))
+            }
+            _ => None,
+        })
+        .expect("CALL returns the totals");
+    assert_eq!(called, ("3".to_string(), "4".to_string()));
+    let batches = one_i64(
+        &mut lead,
+        "SELECT count(DISTINCT ingested_at) FROM nps.response_staging WHERE status <> 'pending'",
+        &[],
+    );
+    assert_eq!(batches, 4, "7 rows in transactions of 2");
     let rejects: Vec<(String, String)> = lead
         .query("SELECT account, sqlstate FROM nps.staging_rejects ORDER BY id", &[])
         .unwrap()
