@@ -108,3 +108,13 @@ machine() {
   mem=$(free -g 2>/dev/null | awk '/Mem:/ { print $2 " GiB" }' || true)
   printf '%s, %s cores%s' "${cpu:-unknown CPU}" "$(nproc)" "${mem:+, $mem}"
 }
+
+# median: the median of the numbers on standard input, one per line.
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# pgbench_tps DB SCRIPT CLIENTS TRANSACTIONS-PER-CLIENT: transactions per second of a pgbench run
+# against the private cluster (one thread per client).
+pgbench_tps() {
+  "$PG_BINDIR/pgbench" -n -h "$SOCK_DIR" -p "$PORT" -U postgres -c "$3" -j "$3" -t "$4" -f "$2" "$1" 2>&1 \
+    | awk '/^tps = / { print $3 }'
+}

@@ -11,6 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Where the private cluster listens, and the repository (for `scripts/cluster`).
+#[derive(Clone)]
 pub struct Cluster {
     pub host: String,
     pub port: u16,
@@ -82,9 +83,8 @@ impl Cluster {
         loop {
             match self.try_connect(db, "postgres", "") {
                 Ok(c) => return c,
-                Err(e) if start.elapsed() < Duration::from_secs(60) => {
-                    let _ = e;
-                    std::thread::sleep(Duration::from_millis(200));
+                Err(_) if start.elapsed() < Duration::from_secs(60) => {
+                    std::thread::sleep(Duration::from_millis(200))
                 }
                 Err(e) => panic!("the server did not come back: {e}"),
             }

@@ -8,8 +8,6 @@ use crate::{login_roles, sqlstate, Cluster};
 use postgres::Client;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Something a client saw commit (or, when the connection broke before the answer, may have).
@@ -342,10 +340,10 @@ fn role_of(i: usize) -> (String, fn(&mut Worker) -> bool) {
     }
 }
 
-/// Run the clients until `seconds` pass, `stop` is set, or their connections break. With
+/// Run the clients until `seconds` pass or their connections break. With
 /// `durable`, each session commits synchronously (the private cluster's default is off), so
 /// that a commit a client saw is on disk when the server is killed.
-pub fn run(cl: &Cluster, db: &str, seconds: f64, durable: bool, stop: Arc<AtomicBool>) -> Outcome {
+pub fn run(cl: &Cluster, db: &str, seconds: f64, durable: bool) -> Outcome {
     let options = if durable { "-c synchronous_commit=on" } else { "" };
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let seed = std::time::SystemTime::now()
@@ -357,7 +355,6 @@ pub fn run(cl: &Cluster, db: &str, seconds: f64, durable: bool, stop: Arc<Atomic
             let (role, act) = role_of(i);
             let c =
                 cl.try_connect(db, &role, options).unwrap_or_else(|e| panic!("client {i} as {role}: {e}"));
-            let stop = stop.clone();
             std::thread::spawn(move || {
                 let mut w = Worker {
                     c,
@@ -369,7 +366,7 @@ pub fn run(cl: &Cluster, db: &str, seconds: f64, durable: bool, stop: Arc<Atomic
                     n: 0,
                     sent: Vec::new(),
                 };
-                while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+                while Instant::now() < deadline {
                     if !act(&mut w) {
                         break;
                     }
@@ -389,6 +386,15 @@ pub fn run(cl: &Cluster, db: &str, seconds: f64, durable: bool, stop: Arc<Atomic
         }
     }
     all
+}
+
+/// What is wrong after a load: the staging table is drained first (a batch a client staged may
+/// still wait for an ingest), then the invariants and every change a client saw commit.
+pub fn problems_after(c: &mut Client, o: &Outcome) -> Vec<String> {
+    c.batch_execute("SELECT nps.ingest_staged('LOAD')").expect("drain the staging table");
+    let mut problems = crate::invariants(c);
+    problems.extend(committed_present(c, o));
+    problems
 }
 
 /// Every change a client saw commit is there: responses with their last committed score (or a

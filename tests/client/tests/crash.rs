@@ -4,10 +4,8 @@
 //! WAL. After the restart every invariant holds, every change a client saw commit is there, and
 //! work goes on.
 
-use nps_client_tests::load::{committed_present, run, setup, tally};
-use nps_client_tests::{cluster, invariants};
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use nps_client_tests::cluster;
+use nps_client_tests::load::{problems_after, run, setup, tally};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -18,12 +16,8 @@ fn an_immediate_shutdown_mid_load_loses_nothing_committed() {
         setup(&cl, db).query_one("SELECT pg_postmaster_start_time()::text", &[]).expect("start time").get(0);
     let crash_after: f64 = std::env::var("NPS_CRASH_AFTER").ok().and_then(|s| s.parse().ok()).unwrap_or(4.0);
     let load = {
-        let root = cl.root.clone();
-        let (host, port) = (cl.host.clone(), cl.port);
-        std::thread::spawn(move || {
-            let cl = nps_client_tests::Cluster { host, port, root };
-            run(&cl, db, 600.0, true, Arc::new(AtomicBool::new(false)))
-        })
+        let cl = cl.clone();
+        std::thread::spawn(move || run(&cl, db, 600.0, true))
     };
     std::thread::sleep(Duration::from_secs_f64(crash_after));
     let crashed_at = Instant::now();
@@ -47,16 +41,13 @@ fn an_immediate_shutdown_mid_load_loses_nothing_committed() {
     );
     assert!(outcome.unexpected.is_empty(), "unexpected errors: {:#?}", outcome.unexpected);
     assert!(t.values().sum::<usize>() > 50, "too little work before the crash: {t:?}");
-    su.batch_execute("SELECT nps.ingest_staged('LOAD')").expect("drain the staging table");
-    let mut problems = invariants(&mut su);
-    problems.extend(committed_present(&mut su, &outcome));
+    let problems = problems_after(&mut su, &outcome);
     assert!(problems.is_empty(), "after the crash: {problems:#?}");
 
     // Work goes on after recovery: a short load, and the invariants again.
-    let after = run(&cl, db, 2.0, true, Arc::new(AtomicBool::new(false)));
+    let after = run(&cl, db, 2.0, true);
     assert!(after.unexpected.is_empty(), "after recovery: {:#?}", after.unexpected);
     assert!(!after.committed.is_empty(), "no work after recovery");
-    let mut problems = invariants(&mut su);
-    problems.extend(committed_present(&mut su, &after));
+    let problems = problems_after(&mut su, &after);
     assert!(problems.is_empty(), "after more work: {problems:#?}");
 }

@@ -4,10 +4,8 @@
 //! change in the audit trail (replayed row by row), every chain verifies, every change a client
 //! saw commit is there.
 
-use nps_client_tests::load::{committed_present, run, setup, tally};
-use nps_client_tests::{cluster, invariants};
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use nps_client_tests::cluster;
+use nps_client_tests::load::{problems_after, run, setup, tally};
 
 #[test]
 fn sixteen_clients_keep_every_invariant() {
@@ -15,8 +13,7 @@ fn sixteen_clients_keep_every_invariant() {
     let db = "pg_nps_client_load";
     let mut su = setup(&cl, db);
     let seconds: f64 = std::env::var("NPS_LOAD_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(8.0);
-    let outcome = run(&cl, db, seconds, false, Arc::new(AtomicBool::new(false)));
-    su.batch_execute("SELECT nps.ingest_staged('LOAD')").expect("drain the staging table");
+    let outcome = run(&cl, db, seconds, false);
     let t = tally(&outcome);
     eprintln!("{seconds} s of load: {t:?}; refusals from races: {:?}", outcome.refusals);
     assert!(outcome.unexpected.is_empty(), "unexpected errors: {:#?}", outcome.unexpected);
@@ -26,7 +23,6 @@ fn sixteen_clients_keep_every_invariant() {
     }
     let projects: i64 = su.query_one("SELECT count(*) FROM nps.playbook_runs", &[]).unwrap().get(0);
     assert!(projects > 0, "the playbook started no project");
-    let mut problems = invariants(&mut su);
-    problems.extend(committed_present(&mut su, &outcome));
+    let problems = problems_after(&mut su, &outcome);
     assert!(problems.is_empty(), "after the load: {problems:#?}");
 }
