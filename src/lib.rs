@@ -8,20 +8,92 @@
 
 mod analytics;
 mod audit;
+mod engine;
 mod error;
 mod fmgr;
 #[cfg(any(test, feature = "pg_test"))]
 mod testing;
-mod workflow;
 
-pgrx::extension_sql_file!("../sql/analytics.sql", name = "analytics", bootstrap);
-pgrx::extension_sql_file!("../sql/workflow.sql", name = "workflow", requires = ["analytics"]);
-pgrx::extension_sql_file!("../sql/audit.sql", name = "audit", requires = ["workflow"]);
-pgrx::extension_sql_file!("../sql/cycle.sql", name = "cycle", requires = ["audit"]);
-pgrx::extension_sql_file!("../sql/intake.sql", name = "intake", requires = ["cycle"]);
-pgrx::extension_sql_file!("../sql/loop.sql", name = "loop", requires = ["intake"]);
-pgrx::extension_sql_file!("../sql/bi.sql", name = "bi", requires = ["loop"]);
-pgrx::extension_sql_file!("../sql/roles.sql", name = "roles", requires = ["bi"]);
+// The SQL contract, in load order: each module's tables (schema.sql, created once; update
+// scripts migrate them by hand) before its code (every other file: functions, triggers, views,
+// comments, re-applied by every update script; see scripts/assemble-update). Modules load in the
+// order of their real dependencies: analytics, the audit trail, the engine, the NPS cycle, and
+// the roles and grants last, once every object exists.
+pgrx::extension_sql_file!("../sql/analytics/schema.sql", name = "analytics_schema", bootstrap);
+pgrx::extension_sql_file!(
+    "../sql/analytics/functions.sql",
+    name = "analytics_functions",
+    requires = ["analytics_schema"]
+);
+pgrx::extension_sql_file!("../sql/namespace.sql", name = "namespace", requires = ["analytics_functions"]);
+pgrx::extension_sql_file!("../sql/audit/schema.sql", name = "audit_schema", requires = ["namespace"]);
+pgrx::extension_sql_file!("../sql/audit/capture.sql", name = "audit_capture", requires = ["audit_schema"]);
+pgrx::extension_sql_file!("../sql/audit/verify.sql", name = "audit_verify", requires = ["audit_capture"]);
+pgrx::extension_sql_file!("../sql/audit/history.sql", name = "audit_history", requires = ["audit_verify"]);
+pgrx::extension_sql_file!("../sql/engine/schema.sql", name = "engine_schema", requires = ["audit_history"]);
+pgrx::extension_sql_file!(
+    "../sql/engine/decisions.sql",
+    name = "engine_decisions",
+    requires = ["engine_schema"]
+);
+pgrx::extension_sql_file!(
+    "../sql/engine/templates.sql",
+    name = "engine_templates",
+    requires = ["engine_decisions"]
+);
+pgrx::extension_sql_file!("../sql/engine/runs.sql", name = "engine_runs", requires = ["engine_templates"]);
+pgrx::extension_sql_file!("../sql/engine/steps.sql", name = "engine_steps", requires = ["engine_runs"]);
+pgrx::extension_sql_file!("../sql/engine/tasks.sql", name = "engine_tasks", requires = ["engine_steps"]);
+pgrx::extension_sql_file!(
+    "../sql/engine/approvals.sql",
+    name = "engine_approvals",
+    requires = ["engine_tasks"]
+);
+pgrx::extension_sql_file!("../sql/engine/views.sql", name = "engine_views", requires = ["engine_approvals"]);
+pgrx::extension_sql_file!(
+    "../sql/engine/visibility.sql",
+    name = "engine_visibility",
+    requires = ["engine_views"]
+);
+pgrx::extension_sql_file!("../sql/engine/data.sql", name = "engine_data", requires = ["engine_visibility"]);
+pgrx::extension_sql_file!("../sql/cycle/schema.sql", name = "cycle_schema", requires = ["engine_data"]);
+pgrx::extension_sql_file!("../sql/cycle/cycles.sql", name = "cycle_cycles", requires = ["cycle_schema"]);
+pgrx::extension_sql_file!(
+    "../sql/cycle/responses.sql",
+    name = "cycle_responses",
+    requires = ["cycle_cycles"]
+);
+pgrx::extension_sql_file!("../sql/cycle/rollups.sql", name = "cycle_rollups", requires = ["cycle_responses"]);
+pgrx::extension_sql_file!("../sql/cycle/intake.sql", name = "cycle_intake", requires = ["cycle_rollups"]);
+pgrx::extension_sql_file!(
+    "../sql/cycle/segmentation.sql",
+    name = "cycle_segmentation",
+    requires = ["cycle_intake"]
+);
+pgrx::extension_sql_file!(
+    "../sql/cycle/playbooks.sql",
+    name = "cycle_playbooks",
+    requires = ["cycle_segmentation"]
+);
+pgrx::extension_sql_file!(
+    "../sql/cycle/root_cause.sql",
+    name = "cycle_root_cause",
+    requires = ["cycle_playbooks"]
+);
+pgrx::extension_sql_file!(
+    "../sql/cycle/action_plan.sql",
+    name = "cycle_action_plan",
+    requires = ["cycle_root_cause"]
+);
+pgrx::extension_sql_file!(
+    "../sql/cycle/outreach.sql",
+    name = "cycle_outreach",
+    requires = ["cycle_action_plan"]
+);
+pgrx::extension_sql_file!("../sql/cycle/bi.sql", name = "cycle_bi", requires = ["cycle_outreach"]);
+pgrx::extension_sql_file!("../sql/cycle/close.sql", name = "cycle_close", requires = ["cycle_bi"]);
+pgrx::extension_sql_file!("../sql/cycle/hooks.sql", name = "cycle_hooks", requires = ["cycle_close"]);
+pgrx::extension_sql_file!("../sql/security/roles.sql", name = "security_roles", requires = ["cycle_hooks"]);
 
 /// Required by `cargo pgrx test`.
 #[cfg(test)]

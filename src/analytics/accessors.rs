@@ -104,7 +104,7 @@ pg_v1!(
         unsafe {
             let level = float8(fcinfo, 1);
             // Validate the level even when the summary is empty: bad input is refused, always.
-            nps_core::stats::z_for_level(level).or_raise();
+            nps_core::analytics::stats::z_for_level(level).or_raise();
             let moe = estimate(fcinfo, 2).map(|e| e.moe(level).or_raise());
             return_float8(fcinfo, moe)
         }
@@ -117,7 +117,7 @@ pg_v1!(
         unsafe {
             let level = float8(fcinfo, 1);
             let method = CiMethod::parse(text(fcinfo, 2)).or_raise();
-            nps_core::stats::z_for_level(level).or_raise();
+            nps_core::analytics::stats::z_for_level(level).or_raise();
             let ci = estimate(fcinfo, 3).map(|e| e.ci(level, method).or_raise());
             return_float8_record(fcinfo, &[ci.map(|c| c.0), ci.map(|c| c.1)])
         }

@@ -9,7 +9,8 @@
 //! Parallel aggregation: `nps_state_combine` merges partial states, `nps_state_serialize` /
 //! `nps_state_deserialize` move them between processes in the versioned binary form.
 
-use nps_core::{summary::AggState, Bands, Estimate};
+use nps_core::analytics::summary::AggState;
+use nps_core::{Bands, Estimate};
 use pgrx::pg_sys::errcodes::PgSqlErrorCode;
 use pgrx::pg_sys::{self, panic::pgrx_extern_c_guard, Datum, FunctionCallInfo};
 

@@ -18,8 +18,8 @@
 use std::cell::Cell;
 use std::ffi::CStr;
 
-use nps_core::audit::{chain_of, reason_of, row_change, Entry, Head, GENESIS, PG_EPOCH_UNIX_US};
-use nps_core::canonical::{self, Json};
+use nps_core::audit::canonical::{self, Json};
+use nps_core::audit::chain::{chain_of, reason_of, row_change, Entry, Head, GENESIS, PG_EPOCH_UNIX_US};
 use nps_core::{ErrorKind, NpsError};
 use pgrx::pg_sys::{self, Datum, Oid};
 
@@ -575,7 +575,7 @@ mod heads {
     use std::cell::{Cell, RefCell};
     use std::collections::{BTreeSet, HashMap};
 
-    use nps_core::audit::Head;
+    use nps_core::audit::chain::Head;
     use pgrx::pg_sys;
 
     thread_local! {

@@ -228,7 +228,7 @@ impl Row {
     ///
     /// # Safety
     /// The result is still current; the column is a bytea.
-    pub unsafe fn hash(&self, col: i32) -> Option<nps_core::audit::Hash> {
+    pub unsafe fn hash(&self, col: i32) -> Option<nps_core::audit::chain::Hash> {
         unsafe { self.bytes(col).and_then(|b| b.try_into().ok()) }
     }
 

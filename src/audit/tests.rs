@@ -89,11 +89,11 @@ mod tests {
             "delete from nps.audit_chains".into(),
             "truncate nps.audit_chains".into(),
         ] {
-            assert_error(&sql, "P0N10", "the audit trail is append-only");
+            assert_error(&sql, "NP010", "the audit trail is append-only");
         }
         // Replica mode does not open a way to change entries either.
         run("set local session_replication_role = replica");
-        assert_error("delete from nps.audit_log", "P0N10", "append-only");
+        assert_error("delete from nps.audit_log", "NP010", "append-only");
         run("set local session_replication_role = origin");
         // Other roles hold no privilege on the trail at all.
         run("set role t_csm");
@@ -101,7 +101,7 @@ mod tests {
         assert_eq!(error_of("select * from nps.verify_audit()").0, "42501");
         assert_eq!(error_of("select * from nps.run_history(1)").0, "42501");
         run("reset role");
-        assert_error("truncate nps.tasks", "P0N10", "TRUNCATE of nps.tasks is refused");
+        assert_error("truncate nps.tasks", "NP010", "TRUNCATE of nps.tasks is refused");
         assert_eq!(verified(run_id), (true, None));
     }
 

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use nps_core::audit::{parse_hash, ChainCheck, ChainReport, Entry, Head, PG_EPOCH_UNIX_US};
-use nps_core::canonical::{self, Json};
+use nps_core::audit::canonical::{self, Json};
+use nps_core::audit::chain::{parse_hash, ChainCheck, ChainReport, Entry, Head, PG_EPOCH_UNIX_US};
 use nps_core::{ErrorKind, NpsError};
 use pgrx::pg_sys;
 use pgrx::PgMemoryContexts;
@@ -18,7 +18,7 @@ const COLUMNS: &str = "id, chain, pos, run_id, xid, at, table_name, op, pk, old,
                        session_user_name, current_user_name, actor, client_addr, reason, prev_hash, hash";
 const BATCH: i64 = 1000;
 /// Stands for a recorded head hash that is not 32 bytes (tampered): it matches no entry.
-const UNREADABLE: nps_core::audit::Hash = [0xff; 32];
+const UNREADABLE: nps_core::audit::chain::Hash = [0xff; 32];
 
 static RECORDED_HEAD: KeptPlan =
     KeptPlan::new("SELECT pos, hash FROM nps.audit_chains WHERE chain = $1", &[pg_sys::TEXTOID]);
@@ -116,7 +116,10 @@ fn report_json(chain: &[u8], r: &ChainReport) -> Json {
         ("broken_entry", Json::opt(b.and_then(|b| b.id).map(Json::int))),
         ("detail", Json::opt(b.map(|b| Json::str(&b.detail)))),
         ("head_pos", Json::int(r.head.pos)),
-        ("head_hash", Json::opt((r.head.pos > 0).then(|| Json::str(nps_core::audit::hex(&r.head.hash))))),
+        (
+            "head_hash",
+            Json::opt((r.head.pos > 0).then(|| Json::str(nps_core::audit::chain::hex(&r.head.hash)))),
+        ),
     ])
 }
 

@@ -1,28 +1,23 @@
 //! Pure-Rust core of pg_nps. No Postgres here: every decision and formula the extension relies on
-//! lives in this crate, is tested by plain `cargo test`, and is called by thin glue in the extension.
+//! lives in this crate, is tested by plain `cargo test`, and is called by thin glue in the
+//! extension. The modules follow the extension's (`sql/<module>/`, `src/<module>/`):
 //!
-//! - [`bands`]: scores, segment bands (promoter / passive / detractor) and their validation.
-//! - [`summary`]: the NPS summary (0–10 histogram, optional weights), merging, binary and text codecs.
-//! - [`stats`]: score, variance, confidence intervals, margin of error, two-sample comparison.
-//! - [`template`]: workflow templates: the JSON model, its validation, required-field checks.
-//! - [`workflow`]: the state machine of steps, tasks, approvals and runs, as pure decisions.
-//! - [`calendar`]: SLA due dates in calendar or business days.
-//! - [`canonical`]: canonical JSON, the byte form the audit trail hashes.
-//! - [`audit`]: audit entries, their hash chains and chain verification.
+//! - [`analytics`]: scores and bands, the NPS summary and its codecs, the statistics.
+//! - [`engine`]: templates, the workflow state machine, who is acting, SLA calendar maths.
+//! - [`audit`]: canonical JSON and the audit trail's hash chains.
+//! - [`cycle`]: the NPS cycle's rules: responses, intake, the action plan, the outbox.
+//! - [`text`]: identities normalized once, blank text, the length limits.
 //! - [`error`]: the error value every fallible function returns, with the class the glue maps to a
 //!   SQLSTATE.
 
+pub mod analytics;
 pub mod audit;
-pub mod bands;
-pub mod calendar;
-pub mod canonical;
+pub mod cycle;
+pub mod engine;
 pub mod error;
-pub mod stats;
-pub mod summary;
-pub mod template;
-pub mod workflow;
+pub mod text;
 
-pub use bands::{Bands, Segment, BINS, MAX_SCORE};
+pub use analytics::bands::{Bands, Segment, BINS, MAX_SCORE};
+pub use analytics::stats::{CiMethod, Comparison, Estimate};
+pub use analytics::summary::Summary;
 pub use error::{ErrorKind, NpsError};
-pub use stats::{CiMethod, Comparison, Estimate};
-pub use summary::Summary;

@@ -38,15 +38,15 @@ pub struct Outcome {
 }
 
 /// The refusals a client may meet because another client got there first, by operation: the
-/// CSM's twin (or the other lead) finished the task first (P0N07); the other director decided
-/// first (P0N06); the other lead asked again first (P0N04), or their request was granted in
-/// between (P0N02: the step is done). Anything else is a failure.
+/// CSM's twin (or the other lead) finished the task first (NP007); the other director decided
+/// first (NP006); the other lead asked again first (NP004), or their request was granted in
+/// between (NP002: the step is done). Anything else is a failure.
 fn is_race(what: &str, code: &str) -> bool {
     matches!(
         (what, code),
-        ("complete_task" | "finish run", "P0N07")
-            | ("decide", "P0N06")
-            | ("request again", "P0N04" | "P0N02")
+        ("complete_task" | "finish run", "NP007")
+            | ("decide", "NP006")
+            | ("request again", "NP004" | "NP002")
     )
 }
 

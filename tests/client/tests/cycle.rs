@@ -205,7 +205,7 @@ fn a_whole_cycle_as_applications_run_it() {
         .collect();
     assert_eq!(
         rejects,
-        [("CL-9", "42704"), ("CL-1", "22P02"), ("CL-2", "P0N11"), ("CL-3", "22001")]
+        [("CL-9", "42704"), ("CL-1", "22P02"), ("CL-2", "NP011"), ("CL-3", "22001")]
             .map(|(a, s)| (a.to_string(), s.to_string()))
     );
     let quoted: String = lead
@@ -222,7 +222,7 @@ fn a_whole_cycle_as_applications_run_it() {
     let e = lead
         .query_one("SELECT nps.skip_step(nps.cycle_step('CL-2026-Q1', 'segmentation'), 'in a hurry')", &[])
         .unwrap_err();
-    assert_eq!(sqlstate(&e), "P0N01", "{e}");
+    assert_eq!(sqlstate(&e), "NP001", "{e}");
     complete_step_tasks(&mut lead, "segmentation", &[]);
     lead.query_one("SELECT nps.complete_step(nps.cycle_step('CL-2026-Q1', 'segmentation'))", &[]).unwrap();
     let (responses, detractors, nps): (i64, i64, f64) = {
@@ -303,7 +303,7 @@ fn a_whole_cycle_as_applications_run_it() {
         &[],
     );
     let e = lead.query_one("SELECT nps.decide($1, 'approve')", &[&approval]).unwrap_err();
-    assert_eq!(sqlstate(&e), "P0N05", "{e}");
+    assert_eq!(sqlstate(&e), "NP005", "{e}");
     {
         // The director's approval app: the end user in nps.actor for this transaction only.
         let mut tx = director.transaction().unwrap();

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::calendar::DayCount;
+use crate::engine::calendar::DayCount;
 use crate::error::{ErrorKind, NpsError, Result};
 
 /// Longest template, step, task or field name we accept, in characters.
@@ -622,12 +622,12 @@ mod tests {
 
 /// The templates pg_nps ships (`templates/*.json`), in the order `CREATE EXTENSION` imports them.
 pub const SHIPPED: &[(&str, &str)] = &[
-    ("nps_survey_action_plan.json", include_str!("../../../templates/nps_survey_action_plan.json")),
-    ("nps_detractor.json", include_str!("../../../templates/nps_detractor.json")),
-    ("client_onboarding.json", include_str!("../../../templates/client_onboarding.json")),
-    ("qbr_preparation.json", include_str!("../../../templates/qbr_preparation.json")),
-    ("renewal_management.json", include_str!("../../../templates/renewal_management.json")),
-    ("client_escalation.json", include_str!("../../../templates/client_escalation.json")),
+    ("nps_survey_action_plan.json", include_str!("../../../../templates/nps_survey_action_plan.json")),
+    ("nps_detractor.json", include_str!("../../../../templates/nps_detractor.json")),
+    ("client_onboarding.json", include_str!("../../../../templates/client_onboarding.json")),
+    ("qbr_preparation.json", include_str!("../../../../templates/qbr_preparation.json")),
+    ("renewal_management.json", include_str!("../../../../templates/renewal_management.json")),
+    ("client_escalation.json", include_str!("../../../../templates/client_escalation.json")),
 ];
 
 /// The shipped templates as one JSON array of their definitions.

@@ -25,7 +25,7 @@ use std::str::FromStr;
 
 use serde::Deserialize;
 
-use crate::bands::{check_score, Bands, Segment, BINS};
+use crate::analytics::bands::{check_score, Bands, Segment, BINS};
 use crate::error::{ErrorKind, NpsError, Result};
 
 /// Version byte written first in every binary form.

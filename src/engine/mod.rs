@@ -4,8 +4,9 @@
 //! `nps_core::workflow`.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use nps_core::calendar::{add_due, DayCount};
-use nps_core::{template, workflow, ErrorKind, NpsError};
+use nps_core::engine::calendar::{add_due, DayCount};
+use nps_core::engine::{template, workflow};
+use nps_core::{ErrorKind, NpsError};
 use pgrx::pg_sys::Datum;
 use pgrx::FromDatum;
 use serde::de::DeserializeOwned;

@@ -10,7 +10,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::canonical::Json;
+use crate::audit::canonical::Json;
 
 /// A sha256 digest.
 pub type Hash = [u8; 32];
@@ -359,7 +359,7 @@ pub struct ChainReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::canonical::parse;
+    use crate::audit::canonical::parse;
 
     fn entry(pos: i64, note: &str) -> Entry {
         Entry {

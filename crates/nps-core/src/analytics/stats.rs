@@ -13,9 +13,9 @@
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use crate::bands::{Bands, Segment};
+use crate::analytics::bands::{Bands, Segment};
+use crate::analytics::summary::Summary;
 use crate::error::{ErrorKind, NpsError, Result};
-use crate::summary::Summary;
 
 /// Point estimate inputs: promoter and detractor shares and the (effective) sample size.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -49,15 +49,15 @@ mod tests {
         let before = one::<i64>("select count(*) from nps.templates");
         assert_error(
             r#"select nps.import_template('{"name": "X", "steps": [{"key": "a", "name": "A", "tasks": [{"key": "t", "title": "T", "due": {"days": -1}}]}]}')"#,
-            "P0N08",
+            "NP008",
             "steps[0].tasks[0].due.days",
         );
         assert_error(
             r#"select nps.import_template('{"name": "X", "steps": [{"key": "a", "name": "A", "approval": {"role": "r"}, "skippable": true}]}')"#,
-            "P0N08",
+            "NP008",
             "steps[0].skippable: an approval gate can never be skipped",
         );
-        assert_error("select nps.import_template('[]')", "P0N08", "(top level)");
+        assert_error("select nps.import_template('[]')", "NP008", "(top level)");
         assert_eq!(one::<i64>("select count(*) from nps.templates"), before);
     }
 
@@ -84,12 +84,12 @@ mod tests {
         let r = setup();
         let check = step(r, "check");
         run("set role t_owner");
-        assert_error(&format!("select nps.skip_step({check}, 'hurry')"), "P0N01", "is a checkpoint");
+        assert_error(&format!("select nps.skip_step({check}, 'hurry')"), "NP001", "is a checkpoint");
         run("reset role");
         // Not even the superuser with a direct UPDATE.
         assert_error(
             &format!("update nps.steps set status = 'skipped', skip_reason = 'x' where id = {check}"),
-            "P0N01",
+            "NP001",
             "can never be skipped",
         );
         assert_eq!(status("steps", check), "active");
@@ -101,11 +101,11 @@ mod tests {
         let opt = step(r, "opt");
         assert_error(
             &format!("update nps.steps set status = 'active' where id = {opt}"),
-            "P0N02",
+            "NP002",
             "cannot start",
         );
         run("set role t_owner");
-        assert_error(&format!("select nps.complete_task({})", task(r, "b")), "P0N02", "is pending");
+        assert_error(&format!("select nps.complete_task({})", task(r, "b")), "NP002", "is pending");
         run("reset role");
         assert_eq!(status("tasks", task(r, "b")), "open");
     }
@@ -117,15 +117,15 @@ mod tests {
         run("set role t_owner");
         assert_error(
             &format!("select nps.complete_step({check}, '{{\"n\": 1}}')"),
-            "P0N03",
+            "NP003",
             "1 open task(s)",
         );
         run("reset role; set role t_csm");
         let a = task(r, "a");
-        assert_error(&format!("select nps.complete_task({a})"), "P0N03", "missing required field(s): ok");
+        assert_error(&format!("select nps.complete_task({a})"), "NP003", "missing required field(s): ok");
         assert_error(
             &format!("select nps.complete_task({a}, '{{\"ok\": \"yes\"}}')"),
-            "P0N03",
+            "NP003",
             "expected true or false",
         );
         run(&format!("select nps.complete_task({a}, '{{\"ok\": true}}')"));
@@ -136,7 +136,7 @@ mod tests {
             "only the owner of run",
         );
         run("reset role; set role t_owner");
-        assert_error(&format!("select nps.complete_step({check})"), "P0N03", "missing evidence: n");
+        assert_error(&format!("select nps.complete_step({check})"), "NP003", "missing evidence: n");
         run(&format!("select nps.complete_step({check}, '{{\"n\": 3}}')"));
         run("reset role");
         assert_eq!(status("steps", check), "done");
@@ -161,13 +161,13 @@ mod tests {
         assert_eq!(status("steps", gate), "active");
         assert_error(
             &format!("update nps.steps set status = 'done' where id = {gate}"),
-            "P0N04",
+            "NP004",
             "needs an approval",
         );
         run("set role t_owner");
         let a = one::<i64>(&format!("select id from nps.request_approval({gate})"));
         run("reset role; grant t_approvers to t_owner; set role t_owner");
-        assert_error(&format!("select nps.decide({a}, 'approve')"), "P0N05", "who cannot decide it");
+        assert_error(&format!("select nps.decide({a}, 'approve')"), "NP005", "who cannot decide it");
         run("reset role; set role t_csm");
         assert_error(
             &format!("select nps.decide({a}, 'approve')"),
@@ -178,13 +178,13 @@ mod tests {
         assert_eq!(one::<String>(&format!("select status::text from nps.decide({a}, 'approve')")), "pending");
         assert_error(
             &format!("select nps.decide({a}, 'approve')"),
-            "P0N06",
+            "NP006",
             "already has a decision by t_lead1",
         );
         run("reset role");
         assert_error(
             &format!("update nps.approvals set status = 'approved' where id = {a}"),
-            "P0N04",
+            "NP004",
             "1 of 2",
         );
         run("set role t_lead2");
@@ -233,22 +233,22 @@ mod tests {
         run("reset role");
         assert_eq!(status("approvals", a), "withdrawn");
         run("set role t_lead1");
-        assert_error(&format!("select nps.decide({a}, 'approve')"), "P0N06", "is already withdrawn");
+        assert_error(&format!("select nps.decide({a}, 'approve')"), "NP006", "is already withdrawn");
         run("reset role");
-        assert_error(&format!("update nps.runs set title = 'x' where id = {r}"), "P0N07", "is cancelled");
+        assert_error(&format!("update nps.runs set title = 'x' where id = {r}"), "NP007", "is cancelled");
         assert_error(
             &format!("update nps.steps set evidence = '{{\"n\": 4}}' where id = {}", step(r, "check")),
-            "P0N07",
+            "NP007",
             "is cancelled",
         );
         assert_error(
             &format!("update nps.templates set definition = definition || '{{\"description\": \"x\"}}' where id = (select template_id from nps.runs where id = {r})"),
-            "P0N09",
+            "NP009",
             "is used by a run",
         );
         assert_error(
             &format!("insert into nps.tasks (run_id, step_id, position, key, title, owner) values ({r}, {gate}, 9, 'x', 'X', 't_csm')"),
-            "P0N09",
+            "NP009",
             "created only from a run's template",
         );
         assert_eq!(

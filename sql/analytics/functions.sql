@@ -1,14 +1,10 @@
--- pg_nps analytics: segments, aggregates, the nps_summary type and its accessors.
--- Every object lives in the extension's schema and is prefixed nps_. Each function states its
--- volatility, strictness and parallel safety; nothing is left to defaults.
+-- pg_nps analytics, functions: segments, the aggregates (nps_score, nps_agg, nps_rollup) over
+-- hand-written V1 support functions, and the accessors of nps_summary. Each function states its
+-- volatility, strictness and parallel safety; nothing is left to defaults. See docs/analytics.md.
 
-------------------------------------------------------------------------------------------------
+-------------------------------------------------------------------------------------------------
 -- Segments
-------------------------------------------------------------------------------------------------
-CREATE TYPE nps_segment AS ENUM ('detractor', 'passive', 'promoter');
-COMMENT ON TYPE nps_segment IS
-  'NPS segment of a response. Ordered as the scale is: detractor < passive < promoter.';
-
+-------------------------------------------------------------------------------------------------
 CREATE FUNCTION nps_segment(score smallint, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
   RETURNS nps_segment AS 'MODULE_PATHNAME', 'nps_segment_int2'
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
@@ -25,42 +21,9 @@ COMMENT ON FUNCTION nps_segment(integer, integer, integer) IS
 COMMENT ON FUNCTION nps_segment(bigint, integer, integer) IS
   'Segment of a 0-10 score: promoter at or above promoter_min (default 9), detractor at or below detractor_max (default 6), passive between. Score outside 0..10: SQLSTATE 22003; bad bands: 22023.';
 
-------------------------------------------------------------------------------------------------
--- nps_summary: the 0-10 histogram of a set of responses (two-step aggregation)
-------------------------------------------------------------------------------------------------
-CREATE TYPE nps_summary;
-
-CREATE FUNCTION nps_summary_in(cstring) RETURNS nps_summary
-  AS 'MODULE_PATHNAME', 'nps_summary_in' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION nps_summary_out(nps_summary) RETURNS cstring
-  AS 'MODULE_PATHNAME', 'nps_summary_out' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION nps_summary_recv(internal) RETURNS nps_summary
-  AS 'MODULE_PATHNAME', 'nps_summary_recv' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION nps_summary_send(nps_summary) RETURNS bytea
-  AS 'MODULE_PATHNAME', 'nps_summary_send' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE TYPE nps_summary (
-  INPUT = nps_summary_in,
-  OUTPUT = nps_summary_out,
-  RECEIVE = nps_summary_recv,
-  SEND = nps_summary_send,
-  INTERNALLENGTH = VARIABLE,
-  ALIGNMENT = int4,
-  STORAGE = main
-);
-COMMENT ON TYPE nps_summary IS
-  'Summary of NPS responses: counts per score 0..10 (and weight sums when built by nps_agg(score, weight)). Build with nps_agg(), merge with nps_rollup(), read with nps_score(), nps_ci(), nps_histogram()... Text form is JSON: {"counts":[c0,...,c10]}.';
-COMMENT ON FUNCTION nps_summary_in(cstring) IS 'Text input of nps_summary: JSON {"counts":[11 integers]} with optional "weights":[11 numbers] and "sum_w2". Bad input: SQLSTATE 22P02.';
-COMMENT ON FUNCTION nps_summary_out(nps_summary) IS 'Text output of nps_summary: compact JSON that nps_summary_in reads back exactly.';
-COMMENT ON FUNCTION nps_summary_recv(internal) IS 'Binary input of nps_summary (format version byte first). Bad input: SQLSTATE 22P03.';
-COMMENT ON FUNCTION nps_summary_send(nps_summary) IS 'Binary output of nps_summary: version byte, flags, counts (u64 LE), optional weights (f64 LE).';
-
-CREATE CAST (nps_summary AS jsonb) WITH INOUT;
-COMMENT ON CAST (nps_summary AS jsonb) IS 'The summary''s JSON text form as jsonb, for tools that read JSON.';
-
-------------------------------------------------------------------------------------------------
+-------------------------------------------------------------------------------------------------
 -- Aggregate support functions (not for direct use)
-------------------------------------------------------------------------------------------------
+-------------------------------------------------------------------------------------------------
 CREATE FUNCTION nps_trans(internal, smallint) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_trans_int2' LANGUAGE c IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION nps_trans(internal, integer) RETURNS internal
@@ -117,9 +80,9 @@ COMMENT ON FUNCTION nps_state_deserialize(bytea, internal) IS 'Deserialize funct
 COMMENT ON FUNCTION nps_state_score(internal) IS 'Final function of nps_score(); not for direct use.';
 COMMENT ON FUNCTION nps_state_summary(internal) IS 'Final function of nps_agg() and nps_rollup(); not for direct use.';
 
-------------------------------------------------------------------------------------------------
+-------------------------------------------------------------------------------------------------
 -- Aggregates
-------------------------------------------------------------------------------------------------
+-------------------------------------------------------------------------------------------------
 DO $$
 DECLARE
   t text;
@@ -174,9 +137,9 @@ CREATE AGGREGATE nps_rollup(nps_summary) (
 COMMENT ON AGGREGATE nps_rollup(nps_summary) IS
   'Merge stored nps_summary values exactly: rolling up daily summaries gives the same counts as nps_agg() over all the rows. NULLs are ignored.';
 
-------------------------------------------------------------------------------------------------
+-------------------------------------------------------------------------------------------------
 -- Accessors
-------------------------------------------------------------------------------------------------
+-------------------------------------------------------------------------------------------------
 CREATE FUNCTION nps_score(s nps_summary, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
   RETURNS double precision AS 'MODULE_PATHNAME', 'nps_summary_score'
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;

@@ -19,8 +19,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::engine::template::{check_values, Field};
 use crate::error::{ErrorKind, NpsError, Result};
-use crate::template::{check_values, Field};
 
 macro_rules! status_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $label:literal),+ $(,)? }) => {
