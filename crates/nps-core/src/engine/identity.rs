@@ -124,7 +124,7 @@ pub fn acting(f: &SessionFacts) -> Result<Acting> {
                 } else {
                     Err(refuse(
                         format!("person \"{actor}\" is inactive"),
-                        "Work of a person who left goes to another one: nps.hand_over(from, to).",
+                        "An nps_admin reactivates the person (UPDATE nps.people SET active = true), or their work goes to someone else (nps.reassign_task).",
                     ))
                 }
             }
@@ -141,7 +141,7 @@ pub fn acting(f: &SessionFacts) -> Result<Acting> {
         if !p.active {
             return Err(refuse(
                 format!("person {} is inactive", f.outer),
-                "Work of a person who left goes to another one: nps.hand_over(from, to).",
+                "An nps_admin reactivates the person (UPDATE nps.people SET active = true), or their work goes to someone else (nps.reassign_task).",
             ));
         }
         if let Some(actor) = &f.actor {
@@ -188,7 +188,12 @@ pub fn acting(f: &SessionFacts) -> Result<Acting> {
 /// The person acting; an application acting as itself or a superuser that is not a person is
 /// refused.
 pub fn person(f: &SessionFacts) -> Result<String> {
-    match acting(f)? {
+    require_person(acting(f)?)
+}
+
+/// The person of `acting`, or the refusal for an application or a superuser acting as itself.
+pub fn require_person(acting: Acting) -> Result<String> {
+    match acting {
         Acting::Person(p) => Ok(p),
         Acting::Application(a) => Err(refuse(
             format!("application {a} names no person"),

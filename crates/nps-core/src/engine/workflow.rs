@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::engine::template::{check_values, Field};
 use crate::error::{ErrorKind, NpsError, Result};
+use crate::text::is_blank;
 
 macro_rules! status_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $label:literal),+ $(,)? }) => {
@@ -71,8 +72,9 @@ fn err(kind: ErrorKind, message: String, hint: &str) -> NpsError {
     NpsError::new(kind, message, hint)
 }
 
+/// A reason is more than white space and invisible characters.
 fn has_reason(r: &Option<String>) -> bool {
-    r.as_deref().is_some_and(|s| !s.trim().is_empty())
+    r.as_deref().is_some_and(|s| !is_blank(s))
 }
 
 fn run_must_be_active(what: &str, run: &str, status: RunStatus) -> Result<()> {
@@ -88,6 +90,7 @@ fn run_must_be_active(what: &str, run: &str, status: RunStatus) -> Result<()> {
 
 /// Facts about a step status change (or an edit of a step's evidence).
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StepFacts {
     /// How messages name the step, e.g. `step "Triage" (#12) of run #3`.
     pub step: String,
@@ -99,15 +102,15 @@ pub struct StepFacts {
     pub skippable: bool,
     pub has_approval: bool,
     /// Status of the step's latest approval request, if any.
+    #[serde(deserialize_with = "crate::error::required")]
     pub approval: Option<ApprovalStatus>,
     /// Earlier steps of the run that are neither done nor skipped.
     pub earlier_unfinished: i64,
     /// Tasks of this step still open.
     pub open_tasks: i64,
-    #[serde(default)]
     pub evidence_spec: Vec<Field>,
-    #[serde(default)]
     pub evidence: Value,
+    #[serde(deserialize_with = "crate::error::required")]
     pub skip_reason: Option<String>,
     /// The acting role owns the run or is an nps_admin.
     pub may_manage: bool,
@@ -274,6 +277,7 @@ fn approval_label(a: Option<ApprovalStatus>) -> &'static str {
 
 /// Facts about a task change.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TaskFacts {
     pub task: String,
     pub run: String,
@@ -282,27 +286,40 @@ pub struct TaskFacts {
     pub step_status: StepStatus,
     pub from: TaskStatus,
     pub to: TaskStatus,
-    #[serde(default)]
     pub fields_spec: Vec<Field>,
-    #[serde(default)]
     pub fields: Value,
-    /// The acting role is (a member of) the task's owner.
+    /// The person acting owns the task.
     pub is_owner: bool,
+    /// The role whose queue the task waits in while it has no owner.
+    #[serde(deserialize_with = "crate::error::required")]
+    pub queue: Option<String>,
+    /// The task has no owner yet (it waits in its queue).
+    pub queued: bool,
+    /// The change makes the person acting the owner of a queued task.
+    pub claiming: bool,
+    /// The person acting holds the queue's role.
+    pub may_claim: bool,
+    /// The person acting owns the run or is an nps_admin.
     pub may_manage: bool,
     pub owner_changed: bool,
     /// The change moves the task's due date.
-    #[serde(default)]
     pub due_changed: bool,
+    /// The person acting is the run owner's lead (or theirs, up the line) or an nps_admin.
+    pub may_move_due: bool,
+    /// The extension's scheduler sets the due date as the step becomes active.
+    pub scheduling: bool,
+    #[serde(deserialize_with = "crate::error::required")]
+    pub due_reason: Option<String>,
     /// The task's id, for messages that name it briefly.
-    #[serde(default)]
     pub id: i64,
+    #[serde(deserialize_with = "crate::error::required")]
     pub reason: Option<String>,
     /// Reference fields whose value names no row of their table.
-    #[serde(default)]
     pub dangling: Vec<String>,
 }
 
-/// Decide a task change: completion, cancellation, reassignment or recording field values.
+/// Decide a task change: completion, cancellation, reassignment, claiming, moving the due date
+/// or recording field values.
 pub fn task_transition(f: &TaskFacts) -> Result<()> {
     use TaskStatus::*;
     // Cancelling a run cancels its open tasks.
@@ -324,11 +341,47 @@ pub fn task_transition(f: &TaskFacts) -> Result<()> {
             "A finished task cannot be edited; add a note to the run instead.",
         ));
     }
+    if f.scheduling {
+        return Ok(());
+    }
+    if f.claiming {
+        if !f.may_claim {
+            return Err(err(
+                ErrorKind::InsufficientPrivilege,
+                format!(
+                    "{} waits in the queue of {}, which the person acting does not hold",
+                    f.task,
+                    f.queue.as_deref().unwrap_or("its role")
+                ),
+                "A person holding the queue's role claims it (nps.claim_task), or the run's owner assigns it (nps.reassign_task).",
+            ));
+        }
+        if f.to != Open || f.due_changed {
+            return Err(err(
+                ErrorKind::InvalidParameter,
+                format!("{} is claimed in a change of its own", f.task),
+                "Claim it first (nps.claim_task), then work on it.",
+            ));
+        }
+        return check_values(&f.task, &f.fields_spec, &f.fields, false);
+    }
     if !(f.is_owner || f.may_manage) {
+        let message = if f.queued {
+            format!("{} waits in the queue of {}", f.task, f.queue.as_deref().unwrap_or("its role"))
+        } else {
+            format!("{} belongs to another owner", f.task)
+        };
         return Err(err(
             ErrorKind::InsufficientPrivilege,
-            format!("{} belongs to another owner", f.task),
-            "Only its owner, the run's owner or an nps_admin may change it; ask them to reassign it.",
+            message,
+            "Only its owner, the run's owner or an nps_admin may change it; ask them to reassign it, or claim a queued task (nps.claim_task).",
+        ));
+    }
+    if f.owner_changed && !(f.may_manage || f.is_owner) {
+        return Err(err(
+            ErrorKind::InsufficientPrivilege,
+            format!("only the owner of {} or an nps_admin may reassign {}", f.run, f.task),
+            "Ask the run's owner to reassign it.",
         ));
     }
     let decided = match f.to {
@@ -346,6 +399,17 @@ pub fn task_transition(f: &TaskFacts) -> Result<()> {
                     ErrorKind::InvalidParameter,
                     format!("{} cannot be reassigned and completed in one change", f.task),
                     "Reassign it first (nps.reassign_task), then complete it.",
+                ));
+            }
+            if f.queued {
+                return Err(err(
+                    ErrorKind::RequirementsUnmet,
+                    format!(
+                        "{} waits in the queue of {}: nobody owns it yet",
+                        f.task,
+                        f.queue.as_deref().unwrap_or("its role")
+                    ),
+                    "A person completes work: claim it first (nps.claim_task), or have the run's owner assign it.",
                 ));
             }
             check_values(&f.task, &f.fields_spec, &f.fields, true)
@@ -369,18 +433,31 @@ pub fn task_transition(f: &TaskFacts) -> Result<()> {
         }
     };
     decided?;
-    if f.due_changed && !f.may_manage {
-        return Err(err(
-            ErrorKind::InsufficientPrivilege,
-            format!("only the owner of {} or an nps_admin may move the due date of task #{}", f.run, f.id),
-            "Ask the run's owner to extend the SLA.",
-        ));
+    if f.due_changed {
+        if !f.may_move_due {
+            return Err(err(
+                ErrorKind::InsufficientPrivilege,
+                format!(
+                    "only the lead of the owner of {} or an nps_admin may move the due date of task #{}",
+                    f.run, f.id
+                ),
+                "Ask the run owner's lead to extend the SLA: nps.move_due(task, due_at, reason).",
+            ));
+        }
+        if !has_reason(&f.due_reason) {
+            return Err(err(
+                ErrorKind::InvalidParameter,
+                format!("moving the due date of task #{} needs a reason", f.id),
+                "Say why the SLA moves: nps.move_due(task, due_at, reason => '…').",
+            ));
+        }
     }
     Ok(())
 }
 
 /// Facts about an approval request (a new row in `nps.approvals`).
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RequestFacts {
     pub step: String,
     pub run: String,
@@ -389,14 +466,21 @@ pub struct RequestFacts {
     pub has_approval: bool,
     pub pending_exists: bool,
     pub open_tasks: i64,
-    #[serde(default)]
     pub evidence_spec: Vec<Field>,
-    #[serde(default)]
     pub evidence: Value,
+    /// The person asking owns the run or is an nps_admin.
+    pub may_manage: bool,
 }
 
 pub fn request_approval(f: &RequestFacts) -> Result<()> {
     run_must_be_active(&f.step, &f.run, f.run_status)?;
+    if !f.may_manage {
+        return Err(err(
+            ErrorKind::InsufficientPrivilege,
+            format!("only the owner of {} or an nps_admin may request the approval of {}", f.run, f.step),
+            "Ask the run's owner to request it.",
+        ));
+    }
     if !f.has_approval {
         return Err(err(
             ErrorKind::ApprovalRequired,
@@ -440,6 +524,7 @@ pub fn request_approval(f: &RequestFacts) -> Result<()> {
 
 /// Facts about one approver's decision.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DecisionFacts {
     pub approval: String,
     pub status: ApprovalStatus,
@@ -451,6 +536,7 @@ pub struct DecisionFacts {
     /// The approver already decided this approval.
     pub decided_before: bool,
     pub decision: Decision,
+    #[serde(deserialize_with = "crate::error::required")]
     pub reason: Option<String>,
 }
 
@@ -495,6 +581,7 @@ pub fn decide(f: &DecisionFacts) -> Result<()> {
 
 /// Facts about an approval's status change.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApprovalFacts {
     pub approval: String,
     pub from: ApprovalStatus,
@@ -503,6 +590,8 @@ pub struct ApprovalFacts {
     pub rejections: i64,
     pub min_approvers: i64,
     pub may_withdraw: bool,
+    #[serde(deserialize_with = "crate::error::required")]
+    pub reason: Option<String>,
 }
 
 pub fn approval_transition(f: &ApprovalFacts) -> Result<()> {
@@ -530,7 +619,12 @@ pub fn approval_transition(f: &ApprovalFacts) -> Result<()> {
             format!("{} has no rejecting decision", f.approval),
             "It is rejected by a decision (nps.decide), not by setting its status.",
         )),
-        Withdrawn if f.may_withdraw => Ok(()),
+        Withdrawn if f.may_withdraw && has_reason(&f.reason) => Ok(()),
+        Withdrawn if f.may_withdraw => Err(err(
+            ErrorKind::InvalidParameter,
+            format!("withdrawing {} needs a reason", f.approval),
+            "Say why: nps.withdraw_approval(approval_id, reason => '…').",
+        )),
         Withdrawn => Err(err(
             ErrorKind::InsufficientPrivilege,
             format!("only the requester of {} or an nps_admin may withdraw it", f.approval),
@@ -542,6 +636,7 @@ pub fn approval_transition(f: &ApprovalFacts) -> Result<()> {
 
 /// Facts about a run status change.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunFacts {
     pub run: String,
     pub from: RunStatus,
@@ -549,8 +644,10 @@ pub struct RunFacts {
     pub unfinished_steps: i64,
     pub may_manage: bool,
     /// The change hands the run to another owner.
-    #[serde(default)]
     pub owner_changed: bool,
+    /// The change retitles the run.
+    pub title_changed: bool,
+    #[serde(deserialize_with = "crate::error::required")]
     pub reason: Option<String>,
 }
 
@@ -592,11 +689,91 @@ pub fn run_transition(f: &RunFacts) -> Result<()> {
             "Ask the run's owner.",
         ));
     }
+    if f.title_changed && !f.may_manage {
+        return Err(err(
+            ErrorKind::InsufficientPrivilege,
+            format!("only the owner of {} or an nps_admin may retitle it", f.run),
+            "Ask the run's owner.",
+        ));
+    }
+    Ok(())
+}
+
+/// Facts about a new run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartFacts {
+    pub template: String,
+    /// Who starts it (`nps.current_actor()`).
+    pub starter: String,
+    pub starter_is_person: bool,
+    pub owner: String,
+    /// The starter is the owner, the owner's lead (up the line) or an nps_admin.
+    pub may_assign: bool,
+    /// The extension's own code starts it (a playbook, under the run it was fired for).
+    pub system: bool,
+    #[serde(deserialize_with = "crate::error::required")]
+    pub parent: Option<String>,
+    pub parent_exists: bool,
+    #[serde(deserialize_with = "crate::error::required")]
+    pub parent_status: Option<RunStatus>,
+    /// The starter owns the parent run or is an nps_admin.
+    pub may_nest: bool,
+}
+
+/// Decide whether a run may start: a person starts it for themself (their lead or an nps_admin
+/// for someone else), under a parent run only its owner (or an nps_admin) nests runs under, and
+/// never under a finished one. The extension's playbooks start runs for the people their rules
+/// name.
+pub fn run_start(f: &StartFacts) -> Result<()> {
+    if let Some(parent) = &f.parent {
+        if !f.parent_exists {
+            return Err(err(
+                ErrorKind::UndefinedObject,
+                format!("parent {parent} does not exist"),
+                "nps.run_progress lists runs.",
+            ));
+        }
+        if let Some(status) = f.parent_status.filter(|s| *s != RunStatus::Active) {
+            return Err(err(
+                ErrorKind::Finished,
+                format!("a run of \"{}\" cannot start under {parent}: it is {}", f.template, status.label()),
+                "Start it on its own, or under an active run.",
+            ));
+        }
+    }
+    if f.system {
+        return Ok(());
+    }
+    if !f.starter_is_person {
+        return Err(err(
+            ErrorKind::NotAPerson,
+            format!("{} is not a person and cannot start a run of \"{}\"", f.starter, f.template),
+            "A person starts runs; an application names the person (SET LOCAL nps.actor).",
+        ));
+    }
+    if !f.may_assign {
+        return Err(err(
+            ErrorKind::InsufficientPrivilege,
+            format!("{} may not start a run of \"{}\" owned by {}", f.starter, f.template, f.owner),
+            "Start it for yourself; a lead or an nps_admin may start work for someone else.",
+        ));
+    }
+    if let Some(parent) = &f.parent {
+        if !f.may_nest {
+            return Err(err(
+                ErrorKind::InsufficientPrivilege,
+                format!("{} may not start a run under {parent}, which someone else owns", f.starter),
+                "Only the owner of a run (or an nps_admin) starts runs under it.",
+            ));
+        }
+    }
     Ok(())
 }
 
 /// Facts about an edit of columns that never change once written.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ImmutableFacts {
     pub what: String,
     pub changed: Vec<String>,
@@ -754,9 +931,16 @@ mod tests {
             fields_spec: serde_json::from_value(json!([{"name": "outcome", "type": "text"}])).unwrap(),
             fields: json!({"outcome": "called"}),
             is_owner: true,
+            queue: None,
+            queued: false,
+            claiming: false,
+            may_claim: false,
             may_manage: false,
             owner_changed: false,
             due_changed: false,
+            may_move_due: false,
+            scheduling: false,
+            due_reason: None,
             id: 5,
             reason: None,
             dangling: vec![],
@@ -784,15 +968,104 @@ mod tests {
     }
 
     #[test]
-    fn only_the_run_owner_moves_a_due_date() {
+    fn only_the_run_owners_lead_moves_a_due_date_and_says_why() {
         let mut f = task(TaskStatus::Open);
         f.fields = json!({});
         f.due_changed = true;
+        // The task's owner, even when they own the run too, does not push their own SLA out.
+        f.may_manage = true;
         let e = task_transition(&f).unwrap_err();
         assert_eq!(e.kind, ErrorKind::InsufficientPrivilege);
-        assert_eq!(e.message, "only the owner of run #1 or an nps_admin may move the due date of task #5");
-        f.may_manage = true;
+        assert_eq!(
+            e.message,
+            "only the lead of the owner of run #1 or an nps_admin may move the due date of task #5"
+        );
+        f.may_move_due = true;
+        assert_eq!(kind(task_transition(&f)), ErrorKind::InvalidParameter);
+        f.due_reason = Some(" \u{200B}\t".into());
+        assert_eq!(kind(task_transition(&f)), ErrorKind::InvalidParameter);
+        f.due_reason = Some("client asked for a week".into());
         task_transition(&f).unwrap();
+        // The scheduler sets due dates as steps start.
+        let mut f = task(TaskStatus::Open);
+        f.is_owner = false;
+        f.due_changed = true;
+        f.scheduling = true;
+        task_transition(&f).unwrap();
+    }
+
+    #[test]
+    fn queued_tasks_are_claimed_by_a_person_of_the_queue_then_worked() {
+        let mut f = task(TaskStatus::Open);
+        f.is_owner = false;
+        f.queued = true;
+        f.queue = Some("nps_csm".into());
+        f.fields = json!({});
+        // Nobody but the run's owner touches a queued task before it is claimed.
+        let e = task_transition(&f).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InsufficientPrivilege);
+        assert!(e.message.contains("queue of nps_csm"), "{}", e.message);
+        f.claiming = true;
+        assert_eq!(kind(task_transition(&f)), ErrorKind::InsufficientPrivilege);
+        f.may_claim = true;
+        task_transition(&f).unwrap();
+        // Claim and complete are two changes.
+        let mut g = f.clone();
+        g.to = TaskStatus::Done;
+        assert_eq!(kind(task_transition(&g)), ErrorKind::InvalidParameter);
+        // The run's owner cannot complete a task nobody owns: it is assigned first.
+        let mut h = task(TaskStatus::Done);
+        h.is_owner = false;
+        h.may_manage = true;
+        h.queued = true;
+        h.queue = Some("nps_csm".into());
+        assert_eq!(kind(task_transition(&h)), ErrorKind::RequirementsUnmet);
+    }
+
+    fn start() -> StartFacts {
+        StartFacts {
+            template: "NPS Detractor".into(),
+            starter: "csm_ben".into(),
+            starter_is_person: true,
+            owner: "csm_ben".into(),
+            may_assign: true,
+            system: false,
+            parent: None,
+            parent_exists: false,
+            parent_status: None,
+            may_nest: false,
+        }
+    }
+
+    #[test]
+    fn runs_start_for_oneself_under_ones_own_runs() {
+        run_start(&start()).unwrap();
+        let mut f = start();
+        f.may_assign = false; // for someone else, without being their lead or an admin
+        assert_eq!(kind(run_start(&f)), ErrorKind::InsufficientPrivilege);
+        let mut f = start();
+        f.starter_is_person = false;
+        assert_eq!(kind(run_start(&f)), ErrorKind::NotAPerson);
+        let mut f = start();
+        f.parent = Some("run #7".into());
+        f.parent_exists = true;
+        f.parent_status = Some(RunStatus::Active);
+        assert_eq!(kind(run_start(&f)), ErrorKind::InsufficientPrivilege); // someone else's cycle
+        f.may_nest = true;
+        run_start(&f).unwrap();
+        f.parent_status = Some(RunStatus::Done);
+        assert_eq!(kind(run_start(&f)), ErrorKind::Finished);
+        f.parent_exists = false;
+        assert_eq!(kind(run_start(&f)), ErrorKind::UndefinedObject);
+        // A playbook starts runs for the people its rules name, under the run it fired for.
+        let mut f = start();
+        f.system = true;
+        f.starter_is_person = false;
+        f.may_assign = false;
+        f.parent = Some("run #7".into());
+        f.parent_exists = true;
+        f.parent_status = Some(RunStatus::Active);
+        run_start(&f).unwrap();
     }
 
     #[test]
@@ -871,6 +1144,7 @@ mod tests {
             rejections,
             min_approvers: 2,
             may_withdraw: false,
+            reason: None,
         };
         assert_eq!(
             kind(approval_transition(&f(ApprovalStatus::Approved, 1, 0))),
@@ -886,6 +1160,11 @@ mod tests {
             kind(approval_transition(&f(ApprovalStatus::Withdrawn, 0, 0))),
             ErrorKind::InsufficientPrivilege
         );
+        let mut w = f(ApprovalStatus::Withdrawn, 0, 0);
+        w.may_withdraw = true;
+        assert_eq!(kind(approval_transition(&w)), ErrorKind::InvalidParameter);
+        w.reason = Some("plan v2 coming".into());
+        approval_transition(&w).unwrap();
         let mut done = f(ApprovalStatus::Pending, 2, 0);
         done.from = ApprovalStatus::Approved;
         assert_eq!(kind(approval_transition(&done)), ErrorKind::AlreadyDecided);
@@ -903,8 +1182,12 @@ mod tests {
             open_tasks: 0,
             evidence_spec: vec![],
             evidence: Value::Null,
+            may_manage: true,
         };
         request_approval(&f).unwrap();
+        let mut g = f.clone();
+        g.may_manage = false;
+        assert_eq!(kind(request_approval(&g)), ErrorKind::InsufficientPrivilege);
         let mut g = f.clone();
         g.open_tasks = 3;
         assert_eq!(kind(request_approval(&g)), ErrorKind::RequirementsUnmet);
@@ -928,6 +1211,7 @@ mod tests {
             unfinished_steps: unfinished,
             may_manage,
             owner_changed: false,
+            title_changed: false,
             reason: reason.map(String::from),
         };
         run_transition(&f(RunStatus::Done, 0, false, None)).unwrap();
@@ -968,5 +1252,17 @@ mod tests {
         }))
         .unwrap();
         step_transition(&f).unwrap();
+        // Fail closed: a fact that is missing or unknown is refused, never defaulted.
+        let missing = json!({
+            "step": "step \"A\" (#1)", "run": "run #1", "run_status": "active", "from": "active",
+            "to": "awaiting_approval", "checkpoint": false, "skippable": false, "has_approval": true,
+            "approval": "pending", "earlier_unfinished": 0, "open_tasks": 0, "evidence_spec": [],
+            "evidence": {}, "may_manage": true
+        });
+        assert!(serde_json::from_value::<StepFacts>(missing.clone()).is_err());
+        let mut extra = missing;
+        extra["skip_reason"] = Value::Null;
+        extra["is_admin"] = json!(true);
+        assert!(serde_json::from_value::<StepFacts>(extra).is_err());
     }
 }
