@@ -148,6 +148,14 @@ pub unsafe fn new_varlena(bytes: &[u8]) -> Datum {
     }
 }
 
+/// A `text` result holding `bytes` (UTF-8).
+///
+/// # Safety
+/// Inside a guard.
+pub unsafe fn new_text(bytes: &[u8]) -> Datum {
+    unsafe { new_varlena(bytes) }
+}
+
 /// A palloc'd, NUL-terminated C string (for type output functions).
 ///
 /// # Safety

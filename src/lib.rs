@@ -8,11 +8,14 @@
 
 mod analytics;
 mod audit;
+mod backend;
 mod engine;
 mod error;
 mod fmgr;
+mod spi;
 #[cfg(any(test, feature = "pg_test"))]
 mod testing;
+mod text;
 
 // The SQL contract, in load order: each module's tables (schema.sql, created once; update
 // scripts migrate them by hand) before its code (every other file: functions, triggers, views,
@@ -26,20 +29,28 @@ pgrx::extension_sql_file!(
     requires = ["analytics_schema"]
 );
 pgrx::extension_sql_file!("../sql/namespace.sql", name = "namespace", requires = ["analytics_functions"]);
-pgrx::extension_sql_file!("../sql/audit/schema.sql", name = "audit_schema", requires = ["namespace"]);
+pgrx::extension_sql_file!("../sql/backend.sql", name = "backend", requires = ["namespace"]);
+pgrx::extension_sql_file!("../sql/audit/schema.sql", name = "audit_schema", requires = ["backend"]);
 pgrx::extension_sql_file!("../sql/audit/capture.sql", name = "audit_capture", requires = ["audit_schema"]);
 pgrx::extension_sql_file!("../sql/audit/verify.sql", name = "audit_verify", requires = ["audit_capture"]);
 pgrx::extension_sql_file!("../sql/audit/history.sql", name = "audit_history", requires = ["audit_verify"]);
-pgrx::extension_sql_file!("../sql/engine/schema.sql", name = "engine_schema", requires = ["audit_history"]);
+pgrx::extension_sql_file!("../sql/audit/data.sql", name = "audit_data", requires = ["audit_history"]);
+pgrx::extension_sql_file!("../sql/engine/schema.sql", name = "engine_schema", requires = ["audit_data"]);
 pgrx::extension_sql_file!(
     "../sql/engine/decisions.sql",
     name = "engine_decisions",
     requires = ["engine_schema"]
 );
 pgrx::extension_sql_file!(
+    "../sql/engine/people.sql",
+    name = "engine_people",
+    requires = ["engine_decisions"]
+);
+pgrx::extension_sql_file!("../sql/engine/hooks.sql", name = "engine_hooks", requires = ["engine_people"]);
+pgrx::extension_sql_file!(
     "../sql/engine/templates.sql",
     name = "engine_templates",
-    requires = ["engine_decisions"]
+    requires = ["engine_hooks"]
 );
 pgrx::extension_sql_file!("../sql/engine/runs.sql", name = "engine_runs", requires = ["engine_templates"]);
 pgrx::extension_sql_file!("../sql/engine/steps.sql", name = "engine_steps", requires = ["engine_runs"]);
@@ -51,13 +62,22 @@ pgrx::extension_sql_file!(
 );
 pgrx::extension_sql_file!("../sql/engine/views.sql", name = "engine_views", requires = ["engine_approvals"]);
 pgrx::extension_sql_file!(
-    "../sql/engine/visibility.sql",
-    name = "engine_visibility",
+    "../sql/engine/row_security.sql",
+    name = "engine_row_security",
     requires = ["engine_views"]
 );
-pgrx::extension_sql_file!("../sql/engine/data.sql", name = "engine_data", requires = ["engine_visibility"]);
+pgrx::extension_sql_file!("../sql/engine/data.sql", name = "engine_data", requires = ["engine_row_security"]);
 pgrx::extension_sql_file!("../sql/cycle/schema.sql", name = "cycle_schema", requires = ["engine_data"]);
-pgrx::extension_sql_file!("../sql/cycle/cycles.sql", name = "cycle_cycles", requires = ["cycle_schema"]);
+pgrx::extension_sql_file!(
+    "../sql/cycle/row_security.sql",
+    name = "cycle_row_security",
+    requires = ["cycle_schema"]
+);
+pgrx::extension_sql_file!(
+    "../sql/cycle/cycles.sql",
+    name = "cycle_cycles",
+    requires = ["cycle_row_security"]
+);
 pgrx::extension_sql_file!(
     "../sql/cycle/responses.sql",
     name = "cycle_responses",
@@ -93,7 +113,13 @@ pgrx::extension_sql_file!(
 pgrx::extension_sql_file!("../sql/cycle/bi.sql", name = "cycle_bi", requires = ["cycle_outreach"]);
 pgrx::extension_sql_file!("../sql/cycle/close.sql", name = "cycle_close", requires = ["cycle_bi"]);
 pgrx::extension_sql_file!("../sql/cycle/hooks.sql", name = "cycle_hooks", requires = ["cycle_close"]);
-pgrx::extension_sql_file!("../sql/security/roles.sql", name = "security_roles", requires = ["cycle_hooks"]);
+pgrx::extension_sql_file!("../sql/cycle/data.sql", name = "cycle_data", requires = ["cycle_hooks"]);
+pgrx::extension_sql_file!("../sql/security/roles.sql", name = "security_roles", requires = ["cycle_data"]);
+pgrx::extension_sql_file!(
+    "../sql/security/grants.sql",
+    name = "security_grants",
+    requires = ["security_roles"]
+);
 
 /// Required by `cargo pgrx test`.
 #[cfg(test)]

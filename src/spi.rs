@@ -212,6 +212,18 @@ impl Row {
         }
     }
 
+    /// A boolean column, or `None` for NULL.
+    ///
+    /// # Safety
+    /// The result is still current; the column is a boolean.
+    pub unsafe fn boolean(&self, col: i32) -> Option<bool> {
+        unsafe {
+            let mut isnull = false;
+            let d = pg_sys::SPI_getbinval(self.tuple, self.desc, col, &mut isnull);
+            (!isnull).then(|| d.value() != 0)
+        }
+    }
+
     /// A by-value 8-byte column (bigint, timestamptz), or `None` for NULL.
     ///
     /// # Safety

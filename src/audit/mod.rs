@@ -23,11 +23,14 @@ use nps_core::audit::chain::{chain_of, reason_of, row_change, Entry, Head, GENES
 use nps_core::{ErrorKind, NpsError};
 use pgrx::pg_sys::{self, Datum, Oid};
 
+use crate::backend::{
+    nps_relation, owner_of, relation_name, role_name, setting, trigger_data, AsOwner, GucScope,
+};
 use crate::error::{report, OrRaise};
 use crate::fmgr::pg_v1;
-use spi::{Arg, KeptPlan};
+use crate::spi::{self, Arg, KeptPlan};
 
-mod spi;
+mod drop_guard;
 mod verify;
 
 #[cfg(any(test, feature = "pg_test"))]
@@ -37,33 +40,6 @@ thread_local! {
     /// True while the capture path writes the audit tables; the append-only guard lets only
     /// these writes through. Backend memory, not settable from SQL.
     static CAPTURING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// The trigger call's data, after checking the function was called as a trigger.
-unsafe fn trigger_data(fcinfo: pg_sys::FunctionCallInfo, what: &str) -> *mut pg_sys::TriggerData {
-    unsafe {
-        let ctx = (*fcinfo).context;
-        if ctx.is_null() || (*ctx).type_ != pg_sys::NodeTag::T_TriggerData {
-            report(NpsError::new(
-                ErrorKind::InvalidParameter,
-                format!("{what} was not called as a trigger"),
-                "It is a trigger function: nps.enable_audit(table) attaches it.",
-            ));
-        }
-        ctx.cast()
-    }
-}
-
-/// `schema.table` of a relation.
-unsafe fn relation_name(rel: pg_sys::Relation) -> Vec<u8> {
-    unsafe {
-        let form = (*rel).rd_rel;
-        let nsp = pg_sys::get_namespace_name((*form).relnamespace);
-        let mut name = if nsp.is_null() { Vec::new() } else { CStr::from_ptr(nsp).to_bytes().to_vec() };
-        name.push(b'.');
-        name.extend_from_slice(CStr::from_ptr((*form).relname.data.as_ptr()).to_bytes());
-        name
-    }
 }
 
 fn op_name(event: u32) -> &'static str {
@@ -156,98 +132,12 @@ unsafe fn primary_key(rel: pg_sys::Relation, desc: pg_sys::TupleDesc, table: &[u
     }
 }
 
-/// The role name of `oid`.
-unsafe fn role_name(oid: Oid) -> Vec<u8> {
-    unsafe {
-        let p = pg_sys::GetUserNameFromId(oid, true);
-        if p.is_null() {
-            format!("{}", oid.to_u32()).into_bytes()
-        } else {
-            CStr::from_ptr(p).to_bytes().to_vec()
-        }
-    }
-}
-
-/// A setting's value, `None` when unset or empty.
-unsafe fn setting(name: &CStr) -> Option<Vec<u8>> {
-    unsafe {
-        let p = pg_sys::GetConfigOption(name.as_ptr(), true, false);
-        (!p.is_null()).then(|| CStr::from_ptr(p).to_bytes().to_vec()).filter(|v| !v.is_empty())
-    }
-}
-
 /// The client's address as `inet` prints it; `None` over a Unix socket.
 unsafe fn client_addr() -> Option<Vec<u8>> {
     unsafe {
         let inet = pgrx::direct_function_call::<Datum>(pg_sys::inet_client_addr, &[])?;
         let text = pgrx::direct_function_call::<&CStr>(pg_sys::inet_out, &[Some(inet)])?;
         Some(text.to_bytes().to_vec())
-    }
-}
-
-/// The oid of relation `nps.<name>`, or `Oid::INVALID` when it (or the schema) does not exist.
-unsafe fn nps_relation(name: &CStr) -> Oid {
-    unsafe {
-        let nsp = pg_sys::get_namespace_oid(c"nps".as_ptr(), true);
-        if nsp == Oid::INVALID {
-            return Oid::INVALID;
-        }
-        pg_sys::get_relname_relid(name.as_ptr(), nsp)
-    }
-}
-
-/// The owner of `nps.audit_log` (the capture path writes as this role).
-unsafe fn audit_owner() -> Oid {
-    unsafe {
-        let rel = nps_relation(c"audit_log");
-        let tuple = pg_sys::SearchSysCache1(pg_sys::SysCacheIdentifier::RELOID as i32, Datum::from(rel));
-        if tuple.is_null() {
-            report(NpsError::new(
-                ErrorKind::UndefinedObject,
-                "relation nps.audit_log does not exist",
-                "Reinstall the extension: DROP EXTENSION pg_nps; CREATE EXTENSION pg_nps.",
-            ));
-        }
-        let owner = (*pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_class>(tuple)).relowner;
-        pg_sys::ReleaseSysCache(tuple);
-        owner
-    }
-}
-
-/// While alive: settings changed in a GUC nest level of their own, as a function's `SET`
-/// clause does. An error unwinding through it leaves the restoring to the (sub)transaction
-/// abort, which resets the nest level.
-struct GucScope {
-    nest: i32,
-}
-
-impl GucScope {
-    unsafe fn enter(settings: &[(&CStr, &CStr)]) -> GucScope {
-        unsafe {
-            let nest = pg_sys::NewGUCNestLevel();
-            for (name, value) in settings {
-                pg_sys::set_config_option(
-                    name.as_ptr(),
-                    value.as_ptr(),
-                    pg_sys::GucContext::PGC_USERSET,
-                    pg_sys::GucSource::PGC_S_SESSION,
-                    pg_sys::GucAction::GUC_ACTION_SAVE,
-                    true,
-                    0,
-                    false,
-                );
-            }
-            GucScope { nest }
-        }
-    }
-}
-
-impl Drop for GucScope {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            // SAFETY: closes the nest level `enter` opened.
-            unsafe { pg_sys::AtEOXact_GUC(true, self.nest) };
-        }
     }
 }
 
@@ -265,29 +155,18 @@ unsafe fn pinned_output() -> GucScope {
     }
 }
 
-/// While alive: running as the audit tables' owner, in a security-restricted operation, with
-/// `search_path` pinned to `pg_catalog, pg_temp`, and the capture flag set. An error unwinding
-/// through it leaves the restoring to the (sub)transaction abort, which resets all three.
+/// While alive: running as the audit tables' owner (see [`AsOwner`]) with the capture flag set.
+/// An error unwinding through it leaves the restoring to the (sub)transaction abort.
 struct AsAuditOwner {
-    user: Oid,
-    sec: i32,
-    path: Option<GucScope>,
+    _owner: AsOwner,
 }
 
 impl AsAuditOwner {
     unsafe fn enter() -> AsAuditOwner {
         unsafe {
-            let owner = audit_owner();
-            let mut user = Oid::INVALID;
-            let mut sec = 0;
-            pg_sys::GetUserIdAndSecContext(&mut user, &mut sec);
-            pg_sys::SetUserIdAndSecContext(
-                owner,
-                sec | (pg_sys::SECURITY_LOCAL_USERID_CHANGE | pg_sys::SECURITY_RESTRICTED_OPERATION) as i32,
-            );
-            let path = GucScope::enter(&[(c"search_path", c"pg_catalog, pg_temp")]);
+            let owner = AsOwner::enter(owner_of(c"audit_log"));
             CAPTURING.with(|c| c.set(true));
-            AsAuditOwner { user, sec, path: Some(path) }
+            AsAuditOwner { _owner: owner }
         }
     }
 }
@@ -295,12 +174,6 @@ impl AsAuditOwner {
 impl Drop for AsAuditOwner {
     fn drop(&mut self) {
         CAPTURING.with(|c| c.set(false));
-        // Undo what `enter` did, in reverse order: the search path, then the user.
-        drop(self.path.take());
-        if !std::thread::panicking() {
-            // SAFETY: restores the user and context `enter` saved.
-            unsafe { pg_sys::SetUserIdAndSecContext(self.user, self.sec) };
-        }
     }
 }
 
@@ -407,6 +280,7 @@ pg_v1! {
             }));
             let trigger = (*td).tg_trigger;
             let run_column = ((*trigger).tgnargs > 0).then(|| CStr::from_ptr(*(*trigger).tgargs).to_bytes());
+            registered((*rel).rd_id, &table, run_column);
             let run_id = run_of(whole, run_column);
             let (old, new) = match (old, new) {
                 (Some(o), Some(n)) => match row_change(&o, &n) {
@@ -431,13 +305,64 @@ pg_v1! {
                 old,
                 new,
                 session_user: role_name(pg_sys::GetSessionUserId()),
-                current_user: role_name(pg_sys::GetUserId()),
-                actor: setting(c"nps.actor"),
+                // The role outside SECURITY DEFINER functions (the guards run as the owner) and
+                // the person pg_nps found acting: who made the change, not whose rights ran it.
+                current_user: role_name(pg_sys::GetOuterUserId()),
+                actor: crate::engine::identity::actor_for_audit().map(String::into_bytes),
                 client_addr: client_addr(),
                 reason,
             };
             append(&mut entry, at);
             Datum::from(0usize)
+        }
+    }
+}
+
+/// Whether a table is registered for audit (`nps.audit_registry`, written by nps.enable_audit),
+/// with the run column its trigger names: the capture refuses any other table, so that nobody
+/// can attach it to a table of their own and write into a run's chain. Looked up once per table
+/// and transaction.
+static REGISTERED: KeptPlan = KeptPlan::new(
+    "SELECT coalesce(run_column::text, '') FROM nps.audit_registry WHERE table_name = $1::oid::regclass",
+    &[pg_sys::INT8OID],
+);
+
+unsafe fn registered(rel: Oid, table: &[u8], run_column: Option<&[u8]>) {
+    unsafe {
+        heads::watch_transaction();
+        let column = match heads::registered(rel) {
+            Some(c) => c,
+            None => {
+                let found = {
+                    let _spi = spi::Connection::open();
+                    let _owner = AsAuditOwner::enter();
+                    let n = spi::execute(&REGISTERED, &[Arg::Int8(i64::from(rel.to_u32()))], true);
+                    let c = if n == 0 { None } else { spi::row(0).text(1) };
+                    spi::free_result();
+                    c
+                };
+                heads::remember(rel, found.clone());
+                found
+            }
+        };
+        let refuse_capture = |why: String| -> ! {
+            report(NpsError::new(
+                ErrorKind::AppendOnly,
+                format!("{why}: nps._audit_capture() refuses to record {}", String::from_utf8_lossy(table)),
+                "Only tables registered with nps.enable_audit are audited, each into the chain it was registered for.",
+            ))
+        };
+        match column {
+            None => refuse_capture(format!(
+                "table {} is not registered for audit",
+                String::from_utf8_lossy(table)
+            )),
+            Some(c) if c.as_slice() != run_column.unwrap_or(b"") => refuse_capture(format!(
+                "the trigger names run column \"{}\", the registration \"{}\"",
+                String::from_utf8_lossy(run_column.unwrap_or(b"")),
+                String::from_utf8_lossy(&c)
+            )),
+            Some(_) => {}
         }
     }
 }
@@ -584,6 +509,22 @@ mod heads {
         /// Chains this transaction appended to; their heads are recorded at commit.
         static APPENDED: RefCell<BTreeSet<Vec<u8>>> = const { RefCell::new(BTreeSet::new()) };
         static REGISTERED: Cell<bool> = const { Cell::new(false) };
+        /// Tables looked up in the audit registry this transaction: their run column ("" for
+        /// none), or None when not registered.
+        static TABLES: RefCell<HashMap<pg_sys::Oid, Option<Vec<u8>>>> = RefCell::new(HashMap::new());
+    }
+
+    pub fn registered(rel: pg_sys::Oid) -> Option<Option<Vec<u8>>> {
+        TABLES.with(|t| t.borrow().get(&rel).cloned())
+    }
+
+    pub fn remember(rel: pg_sys::Oid, column: Option<Vec<u8>>) {
+        TABLES.with(|t| t.borrow_mut().insert(rel, column));
+    }
+
+    /// The registry changed in this backend: look the tables up again.
+    pub fn forget_tables() {
+        TABLES.with(|t| t.borrow_mut().clear());
     }
 
     pub fn cached(chain: &[u8]) -> Option<Head> {
@@ -606,6 +547,7 @@ mod heads {
     fn forget_all() {
         CACHED.with(|c| c.borrow_mut().clear());
         APPENDED.with(|a| a.borrow_mut().clear());
+        forget_tables();
     }
 
     /// Register the transaction callbacks, once per backend.
@@ -648,5 +590,15 @@ mod heads {
         if event == pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB {
             CACHED.with(|c| c.borrow_mut().clear());
         }
+    }
+}
+
+pg_v1! {
+    /// `nps._audit_registry_changed()`: statement trigger on the registry; the capture looks its
+    /// tables up again.
+    fn nps_audit_registry_changed, pg_finfo_nps_audit_registry_changed, |fcinfo| {
+        unsafe { trigger_data(fcinfo, "nps._audit_registry_changed()") };
+        heads::forget_tables();
+        Datum::from(0usize)
     }
 }

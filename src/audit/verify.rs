@@ -10,9 +10,9 @@ use nps_core::{ErrorKind, NpsError};
 use pgrx::pg_sys;
 use pgrx::PgMemoryContexts;
 
-use super::spi::{self, Arg, Connection, Cursor, KeptPlan, Row};
 use crate::error::{report, OrRaise};
 use crate::fmgr::{arg, jsonb_datum, jsonb_text, pg_v1, varlena_bytes};
+use crate::spi::{self, Arg, Connection, Cursor, KeptPlan, Row};
 
 const COLUMNS: &str = "id, chain, pos, run_id, xid, at, table_name, op, pk, old, new, \
                        session_user_name, current_user_name, actor, client_addr, reason, prev_hash, hash";

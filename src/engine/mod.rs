@@ -1,9 +1,11 @@
-//! Workflow glue: the SQL-callable faces of the core's template model, state machine and SLA
-//! calendar. The triggers in `sql/workflow.sql` gather the facts about a change and hand them to
+//! Engine glue: the SQL-callable faces of the core's template model, state machine, identity
+//! decision and SLA calendar, and the scopes the engine's own code writes in. The guard triggers
+//! in `sql/engine/` and `sql/cycle/` gather the facts about a change and hand them to
 //! `nps._check(rule, facts)`; the decision and the refusal (SQLSTATE, message, hint) come from
-//! `nps_core::workflow`.
+//! `nps_core`.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
+use nps_core::cycle;
 use nps_core::engine::calendar::{add_due, DayCount};
 use nps_core::engine::{template, workflow};
 use nps_core::{ErrorKind, NpsError};
@@ -14,6 +16,8 @@ use serde::de::DeserializeOwned;
 use crate::error::{report, OrRaise};
 use crate::fmgr::{arg, int4, jsonb_datum, jsonb_text, pg_v1, text};
 
+pub(crate) mod identity;
+mod scope;
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;
 
@@ -39,11 +43,19 @@ pg_v1! {
             "decision" => workflow::decide(&facts(&rule, &json)),
             "approval" => workflow::approval_transition(&facts(&rule, &json)),
             "run" => workflow::run_transition(&facts(&rule, &json)),
+            "run_start" => workflow::run_start(&facts(&rule, &json)),
             "immutable" => workflow::immutable(&facts(&rule, &json)),
+            "cycle" => cycle::intake::cycle_change(&facts(&rule, &json)),
+            "intake_close" => cycle::intake::close_intake(&facts(&rule, &json)),
+            "response" => cycle::responses::accept(&facts(&rule, &json)),
+            "cause" => cycle::causes::assign(&facts(&rule, &json)),
+            "plan_item" => cycle::plan::item_change(&facts(&rule, &json)),
+            "outbox" => cycle::outreach::message_change(&facts(&rule, &json)),
+            "conversation" => cycle::outreach::log_conversation(&facts(&rule, &json)),
             other => Err(NpsError::new(
                 ErrorKind::InvalidParameter,
-                format!("no workflow rule named \"{other}\""),
-                "Rules are step, task, request, decision, approval and run.",
+                format!("no rule named \"{other}\""),
+                "Rules are step, task, request, decision, approval, run, run_start, immutable, cycle, intake_close, response, cause, plan_item, outbox and conversation.",
             )),
         };
         decided.or_raise();
