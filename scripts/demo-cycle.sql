@@ -66,7 +66,7 @@ select step, run, requested_by, note from nps.pending_approvals where approval_i
 select status, approvals from nps.decide(:approval, 'approve');
 
 \echo '-- 5. Outreach: the mailer sends the acknowledgements; each CSM works their projects and delivers their plan items'
-\connect - demo_admin
+\connect - demo_mailer
 select count(*) as emails_claimed from nps.claim_outbox('demo-mailer', 1000);
 select count(*) as emails_sent from (select nps.mark_sent(o.id, 'demo-mailer') from nps.outbox o
                                      where o.claimed_by = 'demo-mailer' and o.status = 'sending') x;

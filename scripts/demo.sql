@@ -3,23 +3,34 @@
 \set ON_ERROR_STOP on
 \pset footer off
 
-\echo '== The cast: login roles in pg_nps'' group roles'
+\echo '== The cast: login roles in pg_nps'' capability roles, each registered as a person'
 DO $$
 DECLARE r text[];
 BEGIN
     FOREACH r SLICE 1 IN ARRAY ARRAY[
         ['demo_admin', 'nps_admin'], ['demo_lead', 'nps_csm'], ['demo_director', 'nps_approver'],
         ['csm_ava', 'nps_csm'], ['csm_ben', 'nps_csm'], ['csm_cai', 'nps_csm'], ['csm_dee', 'nps_csm'],
-        ['csm_eli', 'nps_csm'], ['demo_analyst', 'nps_analyst'], ['demo_auditor', 'nps_auditor']] LOOP
+        ['csm_eli', 'nps_csm'], ['demo_analyst', 'nps_analyst'], ['demo_auditor', 'nps_auditor'],
+        ['demo_mailer', 'nps_mailer']] LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r[1]) THEN
             EXECUTE format('CREATE ROLE %I LOGIN', r[1]);
         END IF;
         EXECUTE format('GRANT %I TO %I', r[2], r[1]);
     END LOOP;
 END $$;
+-- People own, decide and verify; the mailer is an application that acts as itself.
+select identity, display_name, lead from nps.add_person('demo_admin', 'Dana Admin', 'dana@cs.example');
+select identity, display_name, lead from nps.add_person('demo_director', 'Dario Director', 'dario@cs.example');
+select identity, display_name, lead from nps.add_person('demo_lead', 'Lea Lead', 'lea@cs.example', lead => 'demo_director');
+select p.identity, p.display_name, p.lead
+from unnest(array['csm_ava', 'csm_ben', 'csm_cai', 'csm_dee', 'csm_eli']) as c(login),
+     lateral nps.add_person(c.login, initcap(substr(c.login, 5)), substr(c.login, 5) || '@cs.example', lead => 'demo_lead') p;
+select identity, display_name from nps.add_person('demo_analyst', 'Ana Lyst');
+select identity, display_name from nps.add_person('demo_auditor', 'Audrey Auditor');
+select login from nps.add_application('demo_mailer', 'The mail relay: claims queued e-mails and reports them sent');
 select r.rolname as login, string_agg(g.rolname, ', ') as member_of
 from pg_roles r join pg_auth_members m on m.member = r.oid join pg_roles g on g.oid = m.roleid
-where r.rolname in ('demo_admin', 'demo_lead', 'demo_director', 'csm_ava', 'demo_analyst', 'demo_auditor')
+where r.rolname in ('demo_admin', 'demo_lead', 'demo_director', 'csm_ava', 'demo_analyst', 'demo_auditor', 'demo_mailer')
 group by r.rolname order by 2;
 
 -- Sample survey files and the CSMs' routine live in a demo schema (not part of pg_nps).
@@ -117,7 +128,7 @@ end $$;
 create function demo.deliver_my_items(cycle text) returns bigint language sql as $$
     select count(*) from (select nps.complete_plan_item(p.id, 'done: see the tracker') from nps.plan_items p
                           join nps.cycles c on c.id = p.cycle_id
-                          where c.name = cycle and p.owner = current_user::regrole and p.status = 'open') x
+                          where c.name = cycle and p.owner = nps.current_person() and p.status = 'open') x
 $$;
 grant execute on all functions in schema demo to public;
 grant select on demo.comments to public;
@@ -128,7 +139,7 @@ insert into nps.accounts (external_id, name, csm, arr, segment, tier, attributes
 select 'A' || lpad(i::text, 4, '0'),
        (array['Northwind', 'Contoso', 'Fabrikam', 'Tailspin', 'Litware', 'Proseware', 'Adatum', 'Wingtip'])[1 + i % 8]
          || ' ' || (array['Labs', 'Group', 'Systems', 'Retail', 'Health'])[1 + i % 5] || ' ' || i,
-       (array['csm_ava', 'csm_ben', 'csm_cai', 'csm_dee', 'csm_eli'])[1 + i % 5]::regrole,
+       (array['csm_ava', 'csm_ben', 'csm_cai', 'csm_dee', 'csm_eli'])[1 + i % 5],
        (array[240000, 60000, 12000])[1 + i % 3] * (1 + (i % 7) / 10.0),
        (array['enterprise', 'mid-market', 'smb'])[1 + i % 3],
        (array['gold', 'silver', 'bronze'])[1 + i % 3],

@@ -83,52 +83,101 @@ COMMENT ON FUNCTION nps_state_summary(internal) IS 'Final function of nps_agg() 
 -------------------------------------------------------------------------------------------------
 -- Aggregates
 -------------------------------------------------------------------------------------------------
-DO $$
-DECLARE
-  t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['smallint', 'integer', 'bigint'] LOOP
-    EXECUTE format($f$
-      CREATE AGGREGATE nps_score(score %1$s) (
-        SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_score,
-        COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
-        DESERIALFUNC = nps_state_deserialize,
-        MSFUNC = nps_trans, MINVFUNC = nps_inv_trans, MSTYPE = internal,
-        MFINALFUNC = nps_state_score,
-        PARALLEL = SAFE)$f$, t);
-    EXECUTE format($f$
-      COMMENT ON AGGREGATE nps_score(%1$s) IS
-        'Net Promoter Score of 0-10 scores with the standard bands (promoters 9-10, detractors 0-6): 100 * (promoters - detractors) / responses, in -100..100. NULL scores are ignored; no responses gives NULL. Score outside 0..10: SQLSTATE 22003. Parallel safe; supports moving windows.'$f$, t);
-    EXECUTE format($f$
-      CREATE AGGREGATE nps_score(score %1$s, promoter_min integer, detractor_max integer) (
-        SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_score,
-        COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
-        DESERIALFUNC = nps_state_deserialize, PARALLEL = SAFE)$f$, t);
-    EXECUTE format($f$
-      COMMENT ON AGGREGATE nps_score(%1$s, integer, integer) IS
-        'Net Promoter Score with custom bands: promoters score at least promoter_min, detractors at most detractor_max (the same for every row). Bad bands: SQLSTATE 22023.'$f$, t);
-    EXECUTE format($f$
-      CREATE AGGREGATE nps_agg(score %1$s) (
-        SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_summary,
-        COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
-        DESERIALFUNC = nps_state_deserialize,
-        MSFUNC = nps_trans, MINVFUNC = nps_inv_trans, MSTYPE = internal,
-        MFINALFUNC = nps_state_summary,
-        PARALLEL = SAFE)$f$, t);
-    EXECUTE format($f$
-      COMMENT ON AGGREGATE nps_agg(%1$s) IS
-        'nps_summary (0-10 histogram) of the scores, for two-step aggregation: store it, merge with nps_rollup(), read with nps_score(), nps_ci()... NULL scores are ignored; no responses gives NULL.'$f$, t);
-    EXECUTE format($f$
-      CREATE AGGREGATE nps_agg(score %1$s, weight double precision) (
-        SFUNC = nps_weighted_trans, STYPE = internal, FINALFUNC = nps_state_summary,
-        COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
-        DESERIALFUNC = nps_state_deserialize, PARALLEL = SAFE)$f$, t);
-    EXECUTE format($f$
-      COMMENT ON AGGREGATE nps_agg(%1$s, double precision) IS
-        'Weighted nps_summary (e.g. weight = ARR): the score uses weighted shares, intervals use Kish''s effective sample size. Rows with a NULL score or weight are ignored. Negative, NaN or infinite weight: SQLSTATE 22023.'$f$, t);
-  END LOOP;
-END
-$$;
+-- smallint scores
+CREATE AGGREGATE nps_score(score smallint) (
+  SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_score,
+  COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
+  DESERIALFUNC = nps_state_deserialize,
+  MSFUNC = nps_trans, MINVFUNC = nps_inv_trans, MSTYPE = internal,
+  MFINALFUNC = nps_state_score,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE nps_score(smallint) IS
+  'Net Promoter Score of 0-10 scores with the standard bands (promoters 9-10, detractors 0-6): 100 * (promoters - detractors) / responses, in -100..100. NULL scores are ignored; no responses gives NULL. Score outside 0..10: SQLSTATE 22003. Parallel safe; supports moving windows.';
+CREATE AGGREGATE nps_score(score smallint, promoter_min integer, detractor_max integer) (
+  SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_score,
+  COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
+  DESERIALFUNC = nps_state_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE nps_score(smallint, integer, integer) IS
+  'Net Promoter Score with custom bands: promoters score at least promoter_min, detractors at most detractor_max (the same for every row). Bad bands: SQLSTATE 22023.';
+CREATE AGGREGATE nps_agg(score smallint) (
+  SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_summary,
+  COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
+  DESERIALFUNC = nps_state_deserialize,
+  MSFUNC = nps_trans, MINVFUNC = nps_inv_trans, MSTYPE = internal,
+  MFINALFUNC = nps_state_summary,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE nps_agg(smallint) IS
+  'nps_summary (0-10 histogram) of the scores, for two-step aggregation: store it, merge with nps_rollup(), read with nps_score(), nps_ci()... NULL scores are ignored; no responses gives NULL.';
+CREATE AGGREGATE nps_agg(score smallint, weight double precision) (
+  SFUNC = nps_weighted_trans, STYPE = internal, FINALFUNC = nps_state_summary,
+  COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
+  DESERIALFUNC = nps_state_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE nps_agg(smallint, double precision) IS
+  'Weighted nps_summary (e.g. weight = ARR): the score uses weighted shares, intervals use Kish''s effective sample size. Rows with a NULL score or weight are ignored. Negative, NaN or infinite weight: SQLSTATE 22023.';
+
+-- integer scores
+CREATE AGGREGATE nps_score(score integer) (
+  SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_score,
+  COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
+  DESERIALFUNC = nps_state_deserialize,
+  MSFUNC = nps_trans, MINVFUNC = nps_inv_trans, MSTYPE = internal,
+  MFINALFUNC = nps_state_score,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE nps_score(integer) IS
+  'Net Promoter Score of 0-10 scores with the standard bands (promoters 9-10, detractors 0-6): 100 * (promoters - detractors) / responses, in -100..100. NULL scores are ignored; no responses gives NULL. Score outside 0..10: SQLSTATE 22003. Parallel safe; supports moving windows.';
+CREATE AGGREGATE nps_score(score integer, promoter_min integer, detractor_max integer) (
+  SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_score,
+  COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
+  DESERIALFUNC = nps_state_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE nps_score(integer, integer, integer) IS
+  'Net Promoter Score with custom bands: promoters score at least promoter_min, detractors at most detractor_max (the same for every row). Bad bands: SQLSTATE 22023.';
+CREATE AGGREGATE nps_agg(score integer) (
+  SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_summary,
+  COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
+  DESERIALFUNC = nps_state_deserialize,
+  MSFUNC = nps_trans, MINVFUNC = nps_inv_trans, MSTYPE = internal,
+  MFINALFUNC = nps_state_summary,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE nps_agg(integer) IS
+  'nps_summary (0-10 histogram) of the scores, for two-step aggregation: store it, merge with nps_rollup(), read with nps_score(), nps_ci()... NULL scores are ignored; no responses gives NULL.';
+CREATE AGGREGATE nps_agg(score integer, weight double precision) (
+  SFUNC = nps_weighted_trans, STYPE = internal, FINALFUNC = nps_state_summary,
+  COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
+  DESERIALFUNC = nps_state_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE nps_agg(integer, double precision) IS
+  'Weighted nps_summary (e.g. weight = ARR): the score uses weighted shares, intervals use Kish''s effective sample size. Rows with a NULL score or weight are ignored. Negative, NaN or infinite weight: SQLSTATE 22023.';
+
+-- bigint scores
+CREATE AGGREGATE nps_score(score bigint) (
+  SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_score,
+  COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
+  DESERIALFUNC = nps_state_deserialize,
+  MSFUNC = nps_trans, MINVFUNC = nps_inv_trans, MSTYPE = internal,
+  MFINALFUNC = nps_state_score,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE nps_score(bigint) IS
+  'Net Promoter Score of 0-10 scores with the standard bands (promoters 9-10, detractors 0-6): 100 * (promoters - detractors) / responses, in -100..100. NULL scores are ignored; no responses gives NULL. Score outside 0..10: SQLSTATE 22003. Parallel safe; supports moving windows.';
+CREATE AGGREGATE nps_score(score bigint, promoter_min integer, detractor_max integer) (
+  SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_score,
+  COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
+  DESERIALFUNC = nps_state_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE nps_score(bigint, integer, integer) IS
+  'Net Promoter Score with custom bands: promoters score at least promoter_min, detractors at most detractor_max (the same for every row). Bad bands: SQLSTATE 22023.';
+CREATE AGGREGATE nps_agg(score bigint) (
+  SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_summary,
+  COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
+  DESERIALFUNC = nps_state_deserialize,
+  MSFUNC = nps_trans, MINVFUNC = nps_inv_trans, MSTYPE = internal,
+  MFINALFUNC = nps_state_summary,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE nps_agg(bigint) IS
+  'nps_summary (0-10 histogram) of the scores, for two-step aggregation: store it, merge with nps_rollup(), read with nps_score(), nps_ci()... NULL scores are ignored; no responses gives NULL.';
+CREATE AGGREGATE nps_agg(score bigint, weight double precision) (
+  SFUNC = nps_weighted_trans, STYPE = internal, FINALFUNC = nps_state_summary,
+  COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
+  DESERIALFUNC = nps_state_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE nps_agg(bigint, double precision) IS
+  'Weighted nps_summary (e.g. weight = ARR): the score uses weighted shares, intervals use Kish''s effective sample size. Rows with a NULL score or weight are ignored. Negative, NaN or infinite weight: SQLSTATE 22023.';
 
 CREATE AGGREGATE nps_rollup(nps_summary) (
   SFUNC = nps_rollup_trans, STYPE = internal, FINALFUNC = nps_state_summary,
@@ -206,18 +255,15 @@ COMMENT ON FUNCTION nps_moe(nps_summary, double precision, integer, integer) IS
 
 CREATE FUNCTION nps_ci(s nps_summary, level double precision DEFAULT 0.95,
                        method text DEFAULT 'adjusted_wald',
-                       promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6,
-                       OUT low double precision, OUT high double precision)
-  AS 'MODULE_PATHNAME', 'nps_summary_ci'
+                       promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
+  RETURNS nps_interval AS 'MODULE_PATHNAME', 'nps_summary_ci'
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nps_ci(nps_summary, double precision, text, integer, integer) IS
   'Confidence interval (low, high) of the score, clipped to -100..100. method: ''adjusted_wald'' (default; adds 3 to n and 0.75 to promoters and detractors, centred on the adjusted estimate) or ''wald''. Bad level or method: SQLSTATE 22023.';
 
 CREATE FUNCTION nps_compare(a nps_summary, b nps_summary,
-                            promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6,
-                            OUT difference double precision, OUT z double precision,
-                            OUT p_value double precision)
-  AS 'MODULE_PATHNAME', 'nps_summary_compare'
+                            promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
+  RETURNS nps_comparison AS 'MODULE_PATHNAME', 'nps_summary_compare'
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nps_compare(nps_summary, nps_summary, integer, integer) IS
   'Two-sided z-test for independent samples: difference = score(a) - score(b) in points, z, p_value. z and p_value are NULL when both samples have zero variance; all NULL when either has no weight.';

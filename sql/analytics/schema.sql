@@ -40,3 +40,17 @@ COMMENT ON FUNCTION nps_summary_send(nps_summary) IS 'Binary output of nps_summa
 
 CREATE CAST (nps_summary AS jsonb) WITH INOUT;
 COMMENT ON CAST (nps_summary AS jsonb) IS 'The summary''s JSON text form as jsonb, for tools that read JSON.';
+
+-------------------------------------------------------------------------------------------------
+-- Named results, so drivers can map them (psycopg's register_composite, pgjdbc's getObject)
+-------------------------------------------------------------------------------------------------
+CREATE TYPE nps_interval AS (low double precision, high double precision);
+COMMENT ON TYPE nps_interval IS 'A confidence interval of a score in NPS points (nps_ci): low and high, clipped to -100..100.';
+COMMENT ON COLUMN nps_interval.low IS 'Lower bound, NPS points.';
+COMMENT ON COLUMN nps_interval.high IS 'Upper bound, NPS points.';
+
+CREATE TYPE nps_comparison AS (difference double precision, z double precision, p_value double precision);
+COMMENT ON TYPE nps_comparison IS 'The two-sided z-test of two scores (nps_compare).';
+COMMENT ON COLUMN nps_comparison.difference IS 'score(a) - score(b), NPS points.';
+COMMENT ON COLUMN nps_comparison.z IS 'The z statistic; NULL when both samples have zero variance.';
+COMMENT ON COLUMN nps_comparison.p_value IS 'Two-sided p-value; NULL when both samples have zero variance.';

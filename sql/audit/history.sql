@@ -47,9 +47,9 @@ BEGIN
         FROM e WHERE e.op = 'INSERT'
     )
     SELECT e.run_id, e.pos, e.at,
-           e.current_user_name::text
-             || CASE WHEN e.actor IS NOT NULL THEN ' (' || e.actor || ')' ELSE '' END
-             || CASE WHEN e.session_user_name <> e.current_user_name THEN ' via ' || e.session_user_name ELSE '' END,
+           coalesce(e.actor, e.current_user_name::text)
+             || CASE WHEN e.session_user_name::text <> coalesce(e.actor, e.current_user_name::text)
+                     THEN ' via ' || e.session_user_name ELSE '' END,
            CASE e.op WHEN 'INSERT' THEN 'created' WHEN 'UPDATE' THEN 'changed' ELSE 'deleted' END,
            nps._audit_object(e.table_name, e.pk, lb.label),
            CASE WHEN e.op = 'UPDATE' THEN nps._audit_changes(e.old, e.new) END,

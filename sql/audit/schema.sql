@@ -73,6 +73,22 @@ COMMENT ON COLUMN nps.audit_chains.run_id IS 'The chain''s run (NULL for table c
 COMMENT ON COLUMN nps.audit_chains.pos IS 'Position of the chain''s last committed entry (recorded when the appending transaction commits).';
 COMMENT ON COLUMN nps.audit_chains.hash IS 'Hash of the chain''s last committed entry (32 zero bytes before the first).';
 
+-- The tables whose changes are captured: nps.enable_audit registers them, and the capture
+-- refuses any other table (or another run column than the one registered).
+CREATE TABLE nps.audit_registry (
+    table_name    regclass PRIMARY KEY,
+    run_column    name,
+    registered_at timestamptz NOT NULL DEFAULT now(),
+    registered_by text NOT NULL,
+    shipped       boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE nps.audit_registry IS 'The tables whose changes the audit trail captures, with the run column whose run''s chain each row joins (NULL: the table''s own chain). Written only by nps.enable_audit and nps.disable_audit; the capture trigger refuses tables not registered here.';
+COMMENT ON COLUMN nps.audit_registry.table_name IS 'The audited table.';
+COMMENT ON COLUMN nps.audit_registry.run_column IS 'Column holding the run id (only pg_nps'' own tables join run chains); NULL: the table chains on its own.';
+COMMENT ON COLUMN nps.audit_registry.registered_at IS 'When auditing started.';
+COMMENT ON COLUMN nps.audit_registry.registered_by IS 'Who started it.';
+COMMENT ON COLUMN nps.audit_registry.shipped IS 'Registered by CREATE EXTENSION (recreated by it on restore, so not dumped).';
+
 -------------------------------------------------------------------------------------------------
 -- Append-only: guard triggers that fire for everyone (ENABLE ALWAYS: also in replica mode),
 -------------------------------------------------------------------------------------------------
@@ -92,12 +108,13 @@ ALTER TABLE nps.audit_log ENABLE ALWAYS TRIGGER audit_log_append_only;
 ALTER TABLE nps.audit_log ENABLE ALWAYS TRIGGER audit_log_no_truncate;
 ALTER TABLE nps.audit_chains ENABLE ALWAYS TRIGGER audit_chains_append_only;
 ALTER TABLE nps.audit_chains ENABLE ALWAYS TRIGGER audit_chains_no_truncate;
-REVOKE ALL ON nps.audit_log, nps.audit_chains, nps.audit_log_id_seq FROM PUBLIC;
+REVOKE ALL ON nps.audit_log, nps.audit_chains, nps.audit_log_id_seq, nps.audit_registry FROM PUBLIC;
 REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON nps.audit_log, nps.audit_chains FROM CURRENT_USER;
 
 -------------------------------------------------------------------------------------------------
 -- pg_dump keeps the process data and the whole trail, so a restored database still verifies.
 -------------------------------------------------------------------------------------------------
 SELECT pg_catalog.pg_extension_config_dump('nps.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('nps.audit_registry', 'WHERE NOT shipped');
 SELECT pg_catalog.pg_extension_config_dump('nps.audit_chains', '');
 SELECT pg_catalog.pg_extension_config_dump('nps.audit_log_id_seq', '');

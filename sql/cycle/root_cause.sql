@@ -1,9 +1,7 @@
--- pg_nps NPS cycle, root causes: the taxonomy, suggestions by full-text search, assignment.
+-- pg_nps NPS cycle, root causes: the taxonomy, suggestions by full-text search, assignment (the
+-- decision is nps_core::cycle::causes), and what the root-cause step needs to complete.
 
--------------------------------------------------------------------------------------------------
--- Root causes
--------------------------------------------------------------------------------------------------
-CREATE FUNCTION nps._shipped_root_causes() RETURNS SETOF nps.root_causes
+CREATE OR REPLACE FUNCTION nps._shipped_root_causes() RETURNS SETOF nps.root_causes
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
 BEGIN ATOMIC
     SELECT * FROM (VALUES
@@ -26,7 +24,7 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION nps._shipped_root_causes() IS 'The shipped root-cause taxonomy (compiled into the extension, not stored, so dumps and restores never collide with it).';
 
-CREATE VIEW nps.root_cause_taxonomy AS
+CREATE OR REPLACE VIEW nps.root_cause_taxonomy AS
 SELECT r.key, r.name, r.description, r.keywords, r.position, r.active,
        EXISTS (SELECT 1 FROM nps._shipped_root_causes() s WHERE s.key = r.key) AS shipped, true AS customized
 FROM nps.root_causes r
@@ -35,17 +33,28 @@ SELECT s.key, s.name, s.description, s.keywords, s.position, s.active, true, fal
 FROM nps._shipped_root_causes() s
 WHERE NOT EXISTS (SELECT 1 FROM nps.root_causes r WHERE r.key = s.key);
 COMMENT ON VIEW nps.root_cause_taxonomy IS 'The root-cause categories in force: the shipped ones unless replaced, plus the organization''s own.';
+COMMENT ON COLUMN nps.root_cause_taxonomy.key IS 'Category key.';
+COMMENT ON COLUMN nps.root_cause_taxonomy.name IS 'Display name.';
+COMMENT ON COLUMN nps.root_cause_taxonomy.description IS 'What the category covers.';
+COMMENT ON COLUMN nps.root_cause_taxonomy.keywords IS 'Words and phrases that suggest it (full-text search).';
+COMMENT ON COLUMN nps.root_cause_taxonomy.position IS 'Order in lists; breaks ties between suggestions.';
+COMMENT ON COLUMN nps.root_cause_taxonomy.active IS 'Whether it can be assigned and suggested.';
 COMMENT ON COLUMN nps.root_cause_taxonomy.shipped IS 'A category of the shipped taxonomy.';
 COMMENT ON COLUMN nps.root_cause_taxonomy.customized IS 'Defined or replaced by a row of nps.root_causes.';
 
-CREATE FUNCTION nps._root_causes_guard() RETURNS trigger
-    LANGUAGE plpgsql
+CREATE OR REPLACE FUNCTION nps._root_causes_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     cfg regconfig := (nps.current_settings()).text_search_config;
     k   text;
 BEGIN
+    PERFORM nps._fires_on(TG_RELID, 'nps.root_causes', 'nps._root_causes_guard()');
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    NEW.name := nps._text(format('the name of root cause "%s"', NEW.key), NEW.name, 'title');
     FOREACH k IN ARRAY NEW.keywords LOOP
         IF k IS NULL OR numnode(phraseto_tsquery(cfg, k)) = 0 THEN
             RAISE EXCEPTION 'keyword "%" of root cause "%" matches nothing', k, NEW.key
@@ -57,50 +66,64 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION nps._root_causes_guard() IS 'Trigger: every keyword of a root cause must match something under the text search configuration (22023).';
-CREATE TRIGGER root_causes_guard BEFORE INSERT OR UPDATE ON nps.root_causes
+CREATE OR REPLACE TRIGGER root_causes_guard BEFORE INSERT OR UPDATE OR DELETE ON nps.root_causes
     FOR EACH ROW EXECUTE FUNCTION nps._root_causes_guard();
 
-CREATE FUNCTION nps._response_causes_guard() RETURNS trigger
-    LANGUAGE plpgsql
+-- Who may assign the cause of a response: the cycle's owner, the account's CSM, an nps_admin.
+CREATE OR REPLACE FUNCTION nps._may_assign_cause(response bigint) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT nps._is_admin()
+        OR EXISTS (SELECT 1 FROM nps.responses r
+                   JOIN nps.cycles c ON c.id = r.cycle_id
+                   JOIN nps.runs cr ON cr.id = c.run_id
+                   JOIN nps.accounts a ON a.id = r.account_id
+                   WHERE r.id = response AND nps._person_or_null() IN (cr.owner, a.csm));
+END;
+COMMENT ON FUNCTION nps._may_assign_cause(bigint) IS 'Internal: whether the person acting may assign the root cause of a response: the cycle''s owner, the account''s CSM, an nps_admin.';
+
+CREATE OR REPLACE FUNCTION nps._response_causes_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     c    nps.cycles;
     step nps.steps;
+    rid  bigint := CASE WHEN TG_OP = 'DELETE' THEN OLD.response_id ELSE NEW.response_id END;
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'the root cause of response #% cannot be deleted', OLD.response_id
-            USING ERRCODE = 'NP009', HINT = 'Assign another cause with nps.assign_root_cause.';
-    END IF;
-    SELECT x.* INTO c FROM nps.cycles x JOIN nps.responses r ON r.cycle_id = x.id WHERE r.id = NEW.response_id;
+    PERFORM nps._fires_on(TG_RELID, 'nps.response_causes', 'nps._response_causes_guard()');
+    SELECT x.* INTO c FROM nps.cycles x JOIN nps.responses r ON r.cycle_id = x.id WHERE r.id = rid;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'response % does not exist', NEW.response_id
+        RAISE EXCEPTION 'response % does not exist', rid
             USING ERRCODE = 'undefined_object', HINT = 'nps.suggest_root_causes(cycle) lists the detractors and their ids.';
     END IF;
     IF TG_OP = 'UPDATE' THEN
         PERFORM nps._immutable(format('root cause of response #%s', OLD.response_id), to_jsonb(OLD), to_jsonb(NEW),
                                '{response_id,cycle_id,run_id}', 'A cause belongs to its response.');
     END IF;
+    SELECT * INTO step FROM nps.steps s WHERE s.run_id = c.run_id AND s.key = 'root_cause';
+    -- Gates are ordered: completing root-cause analysis waits for this assignment, or it sees it done.
+    PERFORM nps._stage_write(step.id);
+    SELECT * INTO step FROM nps.steps s WHERE s.id = step.id;
+    PERFORM nps._check('cause', jsonb_build_object(
+        'what', format('root cause of response #%s', rid),
+        'cycle', c.name,
+        'step', coalesce(step.status, 'pending'),
+        'cause', CASE WHEN TG_OP = 'DELETE' THEN OLD.cause ELSE NEW.cause END,
+        'cause_known', TG_OP = 'DELETE' OR EXISTS (SELECT 1 FROM nps.root_cause_taxonomy t WHERE t.key = NEW.cause AND t.active),
+        'confirmed', TG_OP <> 'DELETE' AND NEW.confirmed,
+        'note', CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE NEW.note END,
+        'may_assign', nps._may_assign_cause(rid),
+        'actor', nps.current_actor(),
+        'deleting', TG_OP = 'DELETE'));
     NEW.cycle_id := c.id;
     NEW.run_id := c.run_id;
-    SELECT * INTO step FROM nps.steps s WHERE s.run_id = c.run_id AND s.key = 'root_cause';
-    IF step.status IN ('done', 'skipped') THEN
-        RAISE EXCEPTION 'the root-cause analysis of cycle "%" is done', c.name
-            USING ERRCODE = 'NP007', HINT = 'Causes are final once the root_cause step completes.';
-    ELSIF step.status IS DISTINCT FROM 'active' THEN
-        RAISE EXCEPTION 'the root-cause analysis of cycle "%" has not started', c.name
-            USING ERRCODE = 'NP002', HINT = 'It starts when the segmentation checkpoint completes.';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM nps.root_cause_taxonomy t WHERE t.key = NEW.cause AND t.active) THEN
-        RAISE EXCEPTION 'root cause "%" is not in the taxonomy', NEW.cause
-            USING ERRCODE = 'undefined_object', HINT = 'SELECT key, name FROM nps.root_cause_taxonomy WHERE active lists them.';
-    END IF;
-    IF NEW.confirmed AND NEW.cause = 'unknown' AND nullif(btrim(NEW.note), '') IS NULL THEN
-        RAISE EXCEPTION 'the cause of response #% is "unknown" without a note', NEW.response_id
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Say what was tried: nps.assign_root_cause(response, ''unknown'', note => ''…'').';
+    IF NEW.note IS NOT NULL THEN
+        NEW.note := nps._text(format('the note on the root cause of response #%s', rid), NEW.note, 'text');
     END IF;
     IF NEW.confirmed THEN
-        NEW.assigned_by := current_user;
+        NEW.assigned_by := nps.current_person();
         NEW.assigned_at := now();
     ELSE
         NEW.assigned_by := NULL;
@@ -110,20 +133,21 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION nps._response_causes_guard() IS
-    'Trigger: causes are set while the cycle''s root_cause step is active (NP002 before, NP007 after), name a category in force (42704), and "unknown" needs a note (22023).';
-CREATE TRIGGER response_causes_guard BEFORE INSERT OR UPDATE OR DELETE ON nps.response_causes
+    'Trigger: causes are set while the cycle''s root_cause step is active (NP002 before, NP007 after; ordered against its completion by the stage lock), by the cycle''s owner, the account''s CSM or an nps_admin (42501), name a category in force (42704); "unknown" needs a note (22023); causes are never deleted (NP009).';
+CREATE OR REPLACE TRIGGER response_causes_guard BEFORE INSERT OR UPDATE OR DELETE ON nps.response_causes
     FOR EACH ROW EXECUTE FUNCTION nps._response_causes_guard();
 
-CREATE FUNCTION nps.suggest_root_causes(cycle text)
+CREATE OR REPLACE FUNCTION nps.suggest_root_causes(cycle text)
     RETURNS TABLE (response_id bigint, account text, score smallint, comment text, suggested text, matched text[],
                    cause text, confirmed boolean)
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     c   nps.cycles := nps._cycle(cycle);
     cfg regconfig := (nps.current_settings()).text_search_config;
 BEGIN
+    -- The detractors whose cause the person acting may assign.
     INSERT INTO nps.response_causes AS x (response_id, cycle_id, run_id, cause, suggested, matched)
     SELECT r.id, c.id, c.run_id, coalesce(best.key, 'unknown'), coalesce(best.key, 'unknown'), coalesce(best.hits, '{}')
     FROM nps.responses r
@@ -134,7 +158,7 @@ BEGIN
         GROUP BY t.key, t.position
         ORDER BY count(*) DESC, t.position, t.key
         LIMIT 1) best ON true
-    WHERE r.cycle_id = c.id AND r.segment = 'detractor'
+    WHERE r.cycle_id = c.id AND r.segment = 'detractor' AND nps._may_assign_cause(r.id)
     ORDER BY r.id
     ON CONFLICT ON CONSTRAINT response_causes_pkey DO UPDATE
        SET cause = EXCLUDED.cause, suggested = EXCLUDED.suggested, matched = EXCLUDED.matched
@@ -144,16 +168,16 @@ BEGIN
     FROM nps.responses r
     JOIN nps.accounts a ON a.id = r.account_id
     JOIN nps.response_causes rc ON rc.response_id = r.id
-    WHERE r.cycle_id = c.id AND r.segment = 'detractor'
+    WHERE r.cycle_id = c.id AND r.segment = 'detractor' AND nps._may_assign_cause(r.id)
     ORDER BY r.id;
 END;
 $$;
 COMMENT ON FUNCTION nps.suggest_root_causes(text) IS
-    'Suggest a root cause for every detractor of a cycle: the active category whose keywords the comment matches most (full-text search, settings.text_search_config; ties by position), else unknown. Stores unconfirmed suggestions (confirmed causes are kept) and returns every detractor with its suggestion, the keywords that matched, and its cause. Allowed while the root_cause step is active.';
+    'Suggest a root cause for the detractors of a cycle whose cause you may assign (the cycle''s owner and nps_admin: all; a CSM: their accounts''): the active category whose keywords the comment matches most (full-text search, settings.text_search_config; ties by position), else unknown. Stores unconfirmed suggestions (confirmed causes are kept) and returns those detractors with their suggestion, the keywords that matched, and their cause. Allowed while the root_cause step is active.';
 
-CREATE FUNCTION nps.assign_root_cause(response bigint, cause text DEFAULT NULL, note text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION nps.assign_root_cause(response bigint, cause text DEFAULT NULL, note text DEFAULT NULL)
     RETURNS nps.response_causes
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -177,4 +201,33 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION nps.assign_root_cause(bigint, text, text) IS
-    'Confirm the root cause of a response: the suggested one (cause NULL) or another category (override); "unknown" needs a note. Recorded with who and when; every change stays in the cycle''s audit trail.';
+    'Confirm the root cause of a response: the suggested one (cause NULL) or another category (override); "unknown" needs a note. By the cycle''s owner, the account''s CSM or an nps_admin. Recorded with who and when; every change stays in the cycle''s audit trail.';
+
+-- Hook (step_completing, root_cause): every detractor has a confirmed cause.
+CREATE OR REPLACE FUNCTION nps._root_cause_completing(step nps.steps) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c     nps.cycles;
+    n     bigint;
+    first bigint;
+BEGIN
+    SELECT * INTO c FROM nps.cycles x WHERE x.run_id = step.run_id;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    SELECT count(*), min(r.id) INTO n, first
+    FROM nps.responses r
+    LEFT JOIN nps.response_causes rc ON rc.response_id = r.id AND rc.confirmed
+    WHERE r.cycle_id = c.id AND r.segment = 'detractor' AND rc.response_id IS NULL;
+    IF n > 0 THEN
+        RAISE EXCEPTION '% detractors of cycle "%" have no confirmed root cause (first: response #%)', n, c.name, first
+            USING ERRCODE = 'NP003',
+                  HINT = 'Confirm or override each suggestion with nps.assign_root_cause(response, cause); "unknown" needs a note.';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION nps._root_cause_completing(nps.steps) IS
+    'Hook (step_completing, root_cause): refuses (NP003) while a detractor of the cycle has no confirmed root cause (counted under the root-cause stage lock).';

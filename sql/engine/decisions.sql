@@ -1,29 +1,33 @@
--- pg_nps workflow engine, the decision entry point and its helpers. A guard trigger gathers the
--- facts about a change and calls nps._check(rule, facts), whose decisions live in Rust
--- (crates/nps-core/src/workflow.rs); a refusal carries its SQLSTATE, a message naming the object
--- and state, and a HINT (docs/errors.md).
+-- pg_nps workflow engine, the decision entry point and what every guard shares. A guard trigger
+-- gathers the facts about a change and calls nps._check(rule, facts), whose decisions live in
+-- Rust (crates/nps-core/src/engine/, crates/nps-core/src/cycle/); a refusal carries its SQLSTATE,
+-- a message naming the object and the value, and a HINT (docs/errors.md).
+--
+-- Guards run as the extension's owner (SECURITY DEFINER), so the facts they gather are complete
+-- whatever the caller may read; who acts comes from nps.current_person(), which SECURITY DEFINER
+-- does not change (engine/people.sql). Every trigger function checks the table it fires on.
 
 -------------------------------------------------------------------------------------------------
--- Rust decisions and calendar
+-- Decisions in Rust
 -------------------------------------------------------------------------------------------------
-CREATE FUNCTION nps._check(rule text, facts jsonb) RETURNS void
+CREATE OR REPLACE FUNCTION nps._check(rule text, facts jsonb) RETURNS void
     LANGUAGE c STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'nps_check';
 COMMENT ON FUNCTION nps._check(text, jsonb) IS
-    'Internal: decide a change (rule step, task, request, decision, approval, run or immutable) from the facts a trigger gathered; raises the refusal, returns nothing when allowed.';
+    'Internal: decide a change from the facts a guard gathered (rules: step, task, request, decision, approval, run, immutable and the cycle''s); raises the refusal, returns nothing when allowed. Facts must be complete: a missing or unknown fact is refused.';
 
-CREATE FUNCTION nps._template_normalize(definition jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION nps._template_normalize(definition jsonb) RETURNS jsonb
     LANGUAGE c STRICT IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'nps_template_normalize';
 COMMENT ON FUNCTION nps._template_normalize(jsonb) IS
     'Internal: validate a template definition (SQLSTATE NP008 naming the JSON path) and return its normalized form with defaults written out.';
 
-CREATE FUNCTION nps._add_due(start timestamp, days integer, hours integer, business boolean, holidays date[])
+CREATE OR REPLACE FUNCTION nps._add_due(start timestamp, days integer, hours integer, business boolean, holidays date[])
     RETURNS timestamp
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'nps_add_due';
 COMMENT ON FUNCTION nps._add_due(timestamp, integer, integer, boolean, date[]) IS
-    'Internal: start plus days (calendar, or business days skipping weekends and the given holidays) plus hours, keeping the time of day.';
+    'Internal: start plus days (calendar, or business days skipping weekends and the given holidays) plus hours, keeping the time of day; 22008 past the end of the timestamp range.';
 
-CREATE FUNCTION nps.due_at(start timestamptz, days integer DEFAULT 0, hours integer DEFAULT 0,
-                           business boolean DEFAULT false)
+CREATE OR REPLACE FUNCTION nps.due_at(start timestamptz, days integer DEFAULT 0, hours integer DEFAULT 0,
+                                      business boolean DEFAULT false)
     RETURNS timestamptz
     LANGUAGE sql STABLE STRICT PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
@@ -37,27 +41,63 @@ BEGIN ATOMIC
            AT TIME ZONE current_setting('TimeZone');
 END;
 COMMENT ON FUNCTION nps.due_at(timestamptz, integer, integer, boolean) IS
-    'SLA due moment: start plus days (business = true skips weekends and nps.holidays, in the session time zone) plus hours.';
+    'SLA due moment: start plus days (business = true skips weekends and nps.holidays, in the session time zone) plus hours. Negative offsets: 22023; past the timestamp range: 22008.';
 
 -------------------------------------------------------------------------------------------------
--- Small helpers used by triggers, views and policies
+-- Text: identities normalized once, blank that means blank, one limit per kind of text
 -------------------------------------------------------------------------------------------------
-CREATE FUNCTION nps._actor() RETURNS text
-    LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
-    SELECT nullif(current_setting('nps.actor', true), '');
-END;
-COMMENT ON FUNCTION nps._actor() IS 'The application actor of this session (SET nps.actor = ''...''), or NULL.';
+CREATE OR REPLACE FUNCTION nps._text(what text, value text, kind text) RETURNS text
+    LANGUAGE c STRICT IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'nps_text';
+COMMENT ON FUNCTION nps._text(text, text, text) IS
+    'Internal: value checked as a kind of text (identity: normalized, at most 320 characters; name 200; title 500; reason 2000; comment 20000; text 100000), or the refusal naming what, the value and the limit (22001), or the character (22023). docs/errors.md lists the kinds.';
 
-CREATE FUNCTION nps._is_admin() RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
-    SELECT pg_has_role(current_user, 'nps_admin', 'MEMBER');
-END;
-COMMENT ON FUNCTION nps._is_admin() IS 'Whether the current role is a member of nps_admin.';
+CREATE OR REPLACE FUNCTION nps._text_problem(what text, value text, kind text) RETURNS text[]
+    LANGUAGE c STRICT IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'nps_text_problem';
+COMMENT ON FUNCTION nps._text_problem(text, text, text) IS
+    'Internal: NULL when value is fine as its kind of text, else {SQLSTATE, message} of the refusal nps._text would raise (set-based checks of bulk intake).';
 
-CREATE FUNCTION nps._changed(old jsonb, new jsonb, cols text[]) RETURNS text[]
+CREATE OR REPLACE FUNCTION nps._blank(value text) RETURNS boolean
+    LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'nps_blank';
+COMMENT ON FUNCTION nps._blank(text) IS
+    'Internal: whether value is NULL or holds nothing but white space, control and format characters (a tab, a newline, U+200B): what no reason, note or piece of evidence may be.';
+
+-------------------------------------------------------------------------------------------------
+-- Scopes: the extension's own code writing (backend state, not a setting)
+-------------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION nps._scope_enter(kind text, key bigint) RETURNS void
+    LANGUAGE c STRICT VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'nps_scope_enter';
+COMMENT ON FUNCTION nps._scope_enter(text, bigint) IS
+    'Internal: open a scope (instantiate a run, freeze a cycle …) for the guards of the rows the extension''s own code writes. Executable by the extension''s owner only; the scope ends with the (sub)transaction that opened it.';
+
+CREATE OR REPLACE FUNCTION nps._scope_leave(kind text, key bigint) RETURNS void
+    LANGUAGE c STRICT VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'nps_scope_leave';
+COMMENT ON FUNCTION nps._scope_leave(text, bigint) IS 'Internal: close the scope nps._scope_enter opened.';
+
+CREATE OR REPLACE FUNCTION nps._in_scope(kind text, key bigint) RETURNS boolean
+    LANGUAGE c STRICT VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'nps_in_scope';
+COMMENT ON FUNCTION nps._in_scope(text, bigint) IS 'Internal: whether the extension''s own code has that scope open.';
+
+-------------------------------------------------------------------------------------------------
+-- What every guard shares
+-------------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION nps._fires_on(relid oid, expected regclass, fn text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF relid IS DISTINCT FROM expected THEN
+        RAISE EXCEPTION 'trigger function % runs only on %, not on %', fn, expected, relid::regclass
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'pg_nps'' trigger functions guard the extension''s own tables; nothing else may use them.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION nps._fires_on(oid, regclass, text) IS
+    'Internal: refuse (42809) a trigger function of pg_nps firing on a table it was not written for.';
+
+CREATE OR REPLACE FUNCTION nps._changed(old jsonb, new jsonb, cols text[]) RETURNS text[]
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     RETURN (SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM unnest(cols) AS c
@@ -66,8 +106,9 @@ END;
 $$;
 COMMENT ON FUNCTION nps._changed(jsonb, jsonb, text[]) IS 'Internal: which of cols differ between two row images.';
 
-CREATE FUNCTION nps._immutable(what text, old jsonb, new jsonb, cols text[], hint text) RETURNS void
+CREATE OR REPLACE FUNCTION nps._immutable(what text, old jsonb, new jsonb, cols text[], hint text) RETURNS void
     LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT nps._check('immutable', jsonb_build_object('what', what, 'changed', nps._changed(old, new, cols),
                                                       'hint', hint));
@@ -75,64 +116,13 @@ END;
 COMMENT ON FUNCTION nps._immutable(text, jsonb, jsonb, text[], text) IS
     'Internal: refuse (NP009) a change to any of cols.';
 
--------------------------------------------------------------------------------------------------
--- Facts that must be read past row-level security (counts only)
--------------------------------------------------------------------------------------------------
--- PL/pgSQL rather than a SQL-standard body: called on every task completion, and PL/pgSQL keeps
--- the query's plan for the session where a SQL function plans it again on every call.
-CREATE FUNCTION nps._open_tasks(step_id bigint) RETURNS integer
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RETURN (SELECT count(*)::integer FROM nps.tasks t WHERE t.step_id = _open_tasks.step_id AND t.status = 'open');
-END;
-$$;
-COMMENT ON FUNCTION nps._open_tasks(bigint) IS
-    'Internal: open tasks of a step, counted past row-level security (a CSM''s completion must see every owner''s tasks).';
-
-CREATE FUNCTION nps._task_exists(task_id bigint) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT EXISTS (SELECT 1 FROM nps.tasks t WHERE t.id = task_id);
-END;
-COMMENT ON FUNCTION nps._task_exists(bigint) IS 'Internal: whether a task exists, visible or not (to tell "not yours" from "no such task").';
-
-CREATE FUNCTION nps._may_manage(run_owner regrole) RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
-    SELECT pg_has_role(current_user, run_owner, 'MEMBER') OR nps._is_admin();
-END;
-COMMENT ON FUNCTION nps._may_manage(regrole) IS 'Whether the current role owns a run (is a member of its owner) or is an nps_admin.';
-
-CREATE FUNCTION nps._role(name text, what text) RETURNS regrole
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    r regrole := to_regrole(quote_ident(name));
-BEGIN
-    IF r IS NULL THEN
-        RAISE EXCEPTION 'role "%" (%) does not exist', name, what
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'Create the role (task owners are real login roles), or name an existing one.';
-    END IF;
-    RETURN r;
-END;
-$$;
-COMMENT ON FUNCTION nps._role(text, text) IS 'Internal: the role of that exact name, or a 42704 error saying what needed it.';
-
--------------------------------------------------------------------------------------------------
--- Procedures
--------------------------------------------------------------------------------------------------
-CREATE FUNCTION nps._object(value jsonb, what text, example text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION nps._object(value jsonb, what text, example text) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF value IS NULL OR jsonb_typeof(value) <> 'object' THEN
-        RAISE EXCEPTION '% % is not a JSON object', what, coalesce(value::text, 'NULL')
+        RAISE EXCEPTION '% % is not a JSON object', what, coalesce(left(value::text, 60), 'NULL')
             USING ERRCODE = 'invalid_parameter_value', HINT = format('Pass an object, e.g. ''%s''.', example);
     END IF;
     RETURN value;
@@ -140,98 +130,61 @@ END;
 $$;
 COMMENT ON FUNCTION nps._object(jsonb, text, text) IS 'Internal: value when it is a JSON object, else a 22023 error naming what it is.';
 
-CREATE FUNCTION nps.start_run(template text, owner name DEFAULT current_user, subject jsonb DEFAULT '{}',
-                              title text DEFAULT NULL, parent_run bigint DEFAULT NULL,
-                              template_version integer DEFAULT NULL)
-    RETURNS nps.runs
-    LANGUAGE plpgsql
+-- Gates are ordered: a step leaving active (done, awaiting approval, skipped) takes its stage
+-- lock exclusively; whoever writes what the step's completion counts (a response during intake,
+-- a cause during root-cause analysis, a plan item) takes it shared. Under READ COMMITTED the
+-- closing transaction then counts every write that got in before it, and every write after it
+-- sees the step closed.
+CREATE OR REPLACE FUNCTION nps._stage_write(step bigint) RETURNS void
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    tpl nps.templates;
-    r   nps.runs;
-BEGIN
-    SELECT * INTO tpl FROM nps.templates t
-    WHERE t.name = start_run.template AND (template_version IS NULL OR t.version = template_version)
-    ORDER BY t.version DESC LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'template "%"% does not exist', template, coalesce(' version ' || template_version, '')
-            USING ERRCODE = 'undefined_object', HINT = 'SELECT name, version FROM nps.templates lists them.';
-    END IF;
-    PERFORM nps._object(subject, 'subject', '{"type": "account", "id": "42", "csm": "alice"}');
-    IF parent_run IS NOT NULL AND NOT EXISTS (SELECT 1 FROM nps.runs p WHERE p.id = parent_run) THEN
-        RAISE EXCEPTION 'parent run % does not exist', parent_run
-            USING ERRCODE = 'undefined_object', HINT = 'nps.run_progress lists runs.';
-    END IF;
-    INSERT INTO nps.runs (template_id, parent_run_id, title, subject, owner)
-    VALUES (tpl.id, parent_run, coalesce(title, tpl.name), subject, nps._role(owner, 'owner of the run'))
-    RETURNING * INTO r;
-    RETURN r;
+BEGIN ATOMIC
+    SELECT pg_advisory_xact_lock_shared(1852862321, (step % 2147483647)::integer);
 END;
-$$;
+COMMENT ON FUNCTION nps._stage_write(bigint) IS
+    'Internal: take the stage lock of a step shared, before writing what its completion counts (see nps._stage_close).';
 
-CREATE FUNCTION nps.complete_task(task bigint, fields jsonb DEFAULT '{}', note text DEFAULT NULL)
-    RETURNS nps.tasks
-    LANGUAGE plpgsql
+CREATE OR REPLACE FUNCTION nps._stage_close(step bigint) RETURNS void
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    t nps.tasks;
-BEGIN
-    UPDATE nps.tasks x SET status = 'done', fields = x.fields || nps._object(complete_task.fields, 'fields', '{"outcome": "resolved"}'),
-                           note = coalesce(complete_task.note, x.note)
-     WHERE x.id = task RETURNING * INTO t;
-    IF NOT FOUND THEN
-        PERFORM nps._task_for_update(task);
-    END IF;
-    RETURN t;
+BEGIN ATOMIC
+    SELECT pg_advisory_xact_lock(1852862321, (step % 2147483647)::integer);
 END;
-$$;
+COMMENT ON FUNCTION nps._stage_close(bigint) IS
+    'Internal: take the stage lock of a step exclusively as it leaves active, so that no write of its stage is in flight while its completion counts them.';
 
-CREATE FUNCTION nps.save_task(task bigint, fields jsonb DEFAULT '{}', note text DEFAULT NULL)
-    RETURNS nps.tasks
-    LANGUAGE plpgsql
+-- PL/pgSQL rather than a SQL-standard body: called on every task completion, and PL/pgSQL keeps
+-- the query's plan for the session where a SQL function plans it again on every call.
+CREATE OR REPLACE FUNCTION nps._open_tasks(step_id bigint) RETURNS integer
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    t nps.tasks;
 BEGIN
-    UPDATE nps.tasks x SET fields = x.fields || nps._object(save_task.fields, 'fields', '{"outcome": "resolved"}'), note = coalesce(save_task.note, x.note)
-     WHERE x.id = task RETURNING * INTO t;
-    IF NOT FOUND THEN
-        PERFORM nps._task_for_update(task);
-    END IF;
-    RETURN t;
+    RETURN (SELECT count(*)::integer FROM nps.tasks t WHERE t.step_id = _open_tasks.step_id AND t.status = 'open');
 END;
 $$;
+COMMENT ON FUNCTION nps._open_tasks(bigint) IS
+    'Internal: open tasks of a step (called by the guards, which see every owner''s tasks).';
 
-CREATE FUNCTION nps.complete_step(step bigint, evidence jsonb DEFAULT '{}') RETURNS nps.steps
-    LANGUAGE plpgsql
+CREATE OR REPLACE FUNCTION nps._task_exists(task_id bigint) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    s nps.steps;
-BEGIN
-    UPDATE nps.steps x SET status = 'done', evidence = x.evidence || nps._object(complete_step.evidence, 'evidence', '{"responses": 412}')
-     WHERE x.id = step RETURNING * INTO s;
-    IF NOT FOUND THEN
-        PERFORM nps._step_missing(step);
-    END IF;
-    RETURN s;
+BEGIN ATOMIC
+    SELECT EXISTS (SELECT 1 FROM nps.tasks t WHERE t.id = task_id);
 END;
-$$;
+COMMENT ON FUNCTION nps._task_exists(bigint) IS 'Internal: whether a task exists, visible or not (to tell "not yours" from "no such task").';
 
-CREATE FUNCTION nps.record_evidence(step bigint, evidence jsonb) RETURNS nps.steps
-    LANGUAGE plpgsql
+CREATE OR REPLACE FUNCTION nps._step_label(s nps.steps) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    s nps.steps;
 BEGIN
-    UPDATE nps.steps x SET evidence = x.evidence || nps._object(record_evidence.evidence, 'evidence', '{"responses": 412}') WHERE x.id = step RETURNING * INTO s;
-    IF NOT FOUND THEN
-        PERFORM nps._step_missing(step);
-    END IF;
-    RETURN s;
+    RETURN format('step "%s" (#%s) of run #%s', s.name, s.id, s.run_id);
 END;
 $$;
+COMMENT ON FUNCTION nps._step_label(nps.steps) IS 'Internal: how messages name a step.';
+
+CREATE OR REPLACE FUNCTION nps._count_latest(query text, arg bigint) RETURNS bigint
+    LANGUAGE c STRICT VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'nps_count_latest';
+COMMENT ON FUNCTION nps._count_latest(text, bigint) IS
+    'Internal: a count query ($1 = arg) run with the latest snapshot rather than the transaction''s, for a gate closing under REPEATABLE READ to detect work committed while it waited. Executable by the extension''s owner only.';

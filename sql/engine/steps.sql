@@ -1,20 +1,9 @@
 -- pg_nps workflow engine, steps: the step state machine (order, checkpoints, evidence, open tasks,
--- approvals), SLA scheduling, advancing the run, and the step procedures.
+-- approvals), the hooks modules plug in at, SLA scheduling, advancing the run, and the step
+-- procedures.
 
--------------------------------------------------------------------------------------------------
--- Step guard and advance
--------------------------------------------------------------------------------------------------
-CREATE FUNCTION nps._step_label(s nps.steps) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-AS $$
-BEGIN
-    RETURN format('step "%s" (#%s) of run #%s', s.name, s.id, s.run_id);
-END;
-$$;
-COMMENT ON FUNCTION nps._step_label(nps.steps) IS 'Internal: how messages name a step.';
-
-CREATE FUNCTION nps._steps_guard() RETURNS trigger
-    LANGUAGE plpgsql
+CREATE OR REPLACE FUNCTION nps._steps_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -24,6 +13,7 @@ DECLARE
     old_j jsonb := to_jsonb(OLD);
     new_j jsonb := to_jsonb(NEW);
 BEGIN
+    PERFORM nps._fires_on(TG_RELID, 'nps.steps', 'nps._steps_guard()');
     -- The recount after each task completion (nps._task_finished, hence inside a trigger)
     -- changes nothing but open_tasks of an active step of an active run: no transition to
     -- check, only the count to set. Statements from clients always take the full check.
@@ -38,6 +28,15 @@ BEGIN
                            'A step''s definition comes from its template version; import a new version for new runs.');
     SELECT * INTO run FROM nps.runs r WHERE r.id = OLD.run_id;
     NEW.open_tasks := nps._open_tasks(OLD.id);
+    IF OLD.status = 'active' AND NEW.status IS DISTINCT FROM OLD.status THEN
+        -- Closing a stage waits for its writers, so that what follows counts all of them.
+        PERFORM nps._stage_close(OLD.id);
+    END IF;
+    IF NEW.status = 'done' AND OLD.status <> 'done' AND run.status = 'active' THEN
+        -- A module's conditions for this step, in their declared order; what they return is
+        -- evidence the step records (and the checkpoint may require).
+        NEW.evidence := NEW.evidence || nps._run_hooks(NEW, 'step_completing');
+    END IF;
     facts := jsonb_build_object(
         'step', label,
         'run', format('run #%s', OLD.run_id),
@@ -61,11 +60,11 @@ BEGIN
                 NEW.activated_at := coalesce(NEW.activated_at, now());
             WHEN 'done', 'skipped' THEN
                 NEW.completed_at := now();
-                NEW.completed_by := current_user;
-                NEW.actor := nps._actor();
+                NEW.completed_by := nps.current_actor();
             ELSE
         END CASE;
         IF NEW.status = 'skipped' THEN
+            NEW.skip_reason := nps._text(format('the reason to skip %s', label), NEW.skip_reason, 'reason');
             NEW.open_tasks := 0;  -- steps_abandon_tasks cancels them right after
         END IF;
         IF NEW.status = 'active' AND OLD.status = 'awaiting_approval' THEN
@@ -77,81 +76,66 @@ BEGIN
         NEW.activated_at := OLD.activated_at;
         NEW.completed_at := OLD.completed_at;
         NEW.completed_by := OLD.completed_by;
-        NEW.actor := OLD.actor;
+        NEW.skip_reason := OLD.skip_reason;
         NEW.rejection_reason := OLD.rejection_reason;
     END IF;
     RETURN NEW;
 END;
 $$;
-COMMENT ON FUNCTION nps._steps_guard() IS 'Trigger: enforces the step state machine (order, checkpoints, evidence, open tasks, approvals) for every client.';
-CREATE TRIGGER steps_guard BEFORE UPDATE ON nps.steps
+COMMENT ON FUNCTION nps._steps_guard() IS
+    'Trigger: enforces the step state machine (order, checkpoints, evidence, open tasks, approvals) for every client; a step leaving active takes its stage lock; before a step becomes done, the step_completing hooks registered for it run in order and their evidence is recorded.';
+CREATE OR REPLACE TRIGGER steps_guard BEFORE UPDATE ON nps.steps
     FOR EACH ROW EXECUTE FUNCTION nps._steps_guard();
 
--- Schedules the SLA of a step's tasks when it becomes active (past row-level security).
-CREATE FUNCTION nps._schedule_tasks() RETURNS trigger
+-- What follows a step's change of status, in this order (one trigger, so that no behaviour rests
+-- on the order of trigger names): a skipped step's open tasks are cancelled; a step that became
+-- active gets its tasks' due dates; a step that finished starts the next one (or finishes the
+-- run); then the step_completed hooks of a step that became done run, in their declared order.
+CREATE OR REPLACE FUNCTION nps._steps_after() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    UPDATE nps.tasks t
-       SET due_at = nps.due_at(NEW.activated_at, t.due_days, t.due_hours, t.due_business)
-     WHERE t.step_id = NEW.id AND (t.due_days > 0 OR t.due_hours > 0) AND t.due_at IS NULL AND t.status = 'open';
-    RETURN NULL;
-END;
-$$;
-COMMENT ON FUNCTION nps._schedule_tasks() IS 'Trigger: sets due_at of the tasks of a step that became active, from their SLA.';
-CREATE TRIGGER steps_schedule AFTER UPDATE OF status ON nps.steps
-    FOR EACH ROW WHEN (NEW.status = 'active' AND OLD.status = 'pending')
-    EXECUTE FUNCTION nps._schedule_tasks();
-
--- When a step finishes, the next unfinished step starts; when none is left, the run is done.
-CREATE FUNCTION nps._advance_run() RETURNS trigger
-    LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     nxt nps.steps;
 BEGIN
-    SELECT * INTO nxt FROM nps.steps s
-    WHERE s.run_id = NEW.run_id AND s.status NOT IN ('done', 'skipped')
-    ORDER BY s.position LIMIT 1;
-    IF NOT FOUND THEN
-        UPDATE nps.runs SET status = 'done' WHERE id = NEW.run_id AND status = 'active';
-    ELSIF nxt.status = 'pending' THEN
-        UPDATE nps.steps SET status = 'active' WHERE id = nxt.id;
+    PERFORM nps._fires_on(TG_RELID, 'nps.steps', 'nps._steps_after()');
+    IF NEW.status = 'skipped' THEN
+        UPDATE nps.tasks SET status = 'cancelled', cancel_reason = 'step skipped: ' || NEW.skip_reason
+         WHERE step_id = NEW.id AND status = 'open';
+    END IF;
+    IF NEW.status = 'active' AND OLD.status = 'pending' THEN
+        PERFORM nps._scope_enter('schedule', NEW.id);
+        UPDATE nps.tasks t
+           SET due_at = nps.due_at(NEW.activated_at, t.due_days, t.due_hours, t.due_business)
+         WHERE t.step_id = NEW.id AND (t.due_days > 0 OR t.due_hours > 0) AND t.due_at IS NULL AND t.status = 'open';
+        PERFORM nps._scope_leave('schedule', NEW.id);
+    END IF;
+    IF NEW.status IN ('done', 'skipped') AND OLD.status NOT IN ('done', 'skipped') THEN
+        SELECT * INTO nxt FROM nps.steps s
+        WHERE s.run_id = NEW.run_id AND s.status NOT IN ('done', 'skipped')
+        ORDER BY s.position LIMIT 1;
+        IF NOT FOUND THEN
+            UPDATE nps.runs SET status = 'done' WHERE id = NEW.run_id AND status = 'active';
+        ELSIF nxt.status = 'pending' THEN
+            UPDATE nps.steps SET status = 'active' WHERE id = nxt.id;
+        END IF;
+    END IF;
+    IF NEW.status = 'done' THEN
+        PERFORM nps._run_hooks(NEW, 'step_completed');
     END IF;
     RETURN NULL;
 END;
 $$;
-COMMENT ON FUNCTION nps._advance_run() IS 'Trigger: starts the next step after one finishes, or finishes the run.';
-CREATE TRIGGER steps_advance AFTER UPDATE OF status ON nps.steps
-    FOR EACH ROW WHEN (NEW.status IN ('done', 'skipped') AND OLD.status NOT IN ('done', 'skipped'))
-    EXECUTE FUNCTION nps._advance_run();
-
--------------------------------------------------------------------------------------------------
--- Approval guards
--------------------------------------------------------------------------------------------------
--- Skipping a step cancels its open tasks, so they leave the owners' lists and SLA reports. The
--- trigger's name sorts before steps_advance: the tasks go before the run can finish.
-CREATE FUNCTION nps._step_skipped() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    UPDATE nps.tasks SET status = 'cancelled', cancel_reason = 'step skipped: ' || NEW.skip_reason
-     WHERE step_id = NEW.id AND status = 'open';
-    RETURN NULL;
-END;
-$$;
-COMMENT ON FUNCTION nps._step_skipped() IS 'Trigger: cancels the open tasks of a skipped step, with the skip''s reason.';
-CREATE TRIGGER steps_abandon_tasks AFTER UPDATE OF status ON nps.steps
-    FOR EACH ROW WHEN (NEW.status = 'skipped' AND OLD.status <> 'skipped')
-    EXECUTE FUNCTION nps._step_skipped();
+COMMENT ON FUNCTION nps._steps_after() IS
+    'Trigger: what follows a step''s change of status, in a declared order: a skipped step cancels its open tasks; an activated one schedules its tasks'' SLAs; a finished one starts the next step or finishes the run; then a done step''s step_completed hooks run.';
+CREATE OR REPLACE TRIGGER steps_after AFTER UPDATE OF status ON nps.steps
+    FOR EACH ROW WHEN (NEW.status IS DISTINCT FROM OLD.status)
+    EXECUTE FUNCTION nps._steps_after();
 
 -------------------------------------------------------------------------------------------------
 -- Procedures
 -------------------------------------------------------------------------------------------------
-CREATE FUNCTION nps._step_missing(step bigint) RETURNS void
+CREATE OR REPLACE FUNCTION nps._refuse_unknown_step(step bigint) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -160,13 +144,45 @@ BEGIN
         USING ERRCODE = 'undefined_object', HINT = 'nps.run_progress lists runs and their current steps.';
 END;
 $$;
-COMMENT ON FUNCTION nps._step_missing(bigint) IS 'Internal: the error for an unknown step.';
+COMMENT ON FUNCTION nps._refuse_unknown_step(bigint) IS 'Internal: raise the error for an unknown (or invisible) step.';
+
+CREATE OR REPLACE FUNCTION nps.complete_step(step bigint, evidence jsonb DEFAULT '{}') RETURNS nps.steps
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s nps.steps;
+BEGIN
+    UPDATE nps.steps x SET status = 'done', evidence = x.evidence || nps._object(complete_step.evidence, 'evidence', '{"responses": 412}')
+     WHERE x.id = step RETURNING * INTO s;
+    IF NOT FOUND THEN
+        PERFORM nps._refuse_unknown_step(step);
+    END IF;
+    RETURN s;
+END;
+$$;
 COMMENT ON FUNCTION nps.complete_step(bigint, jsonb) IS
     'Complete an active step, recording its evidence (merged). Refused with open tasks, missing evidence, or an approval gate (use nps.request_approval).';
+
+CREATE OR REPLACE FUNCTION nps.record_evidence(step bigint, evidence jsonb) RETURNS nps.steps
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s nps.steps;
+BEGIN
+    UPDATE nps.steps x SET evidence = x.evidence || nps._object(record_evidence.evidence, 'evidence', '{"responses": 412}')
+     WHERE x.id = step RETURNING * INTO s;
+    IF NOT FOUND THEN
+        PERFORM nps._refuse_unknown_step(step);
+    END IF;
+    RETURN s;
+END;
+$$;
 COMMENT ON FUNCTION nps.record_evidence(bigint, jsonb) IS
     'Record evidence on an unfinished step without completing it (type-checked against the step''s declared evidence).';
 
-CREATE FUNCTION nps.skip_step(step bigint, reason text) RETURNS nps.steps
+CREATE OR REPLACE FUNCTION nps.skip_step(step bigint, reason text) RETURNS nps.steps
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -175,7 +191,7 @@ DECLARE
 BEGIN
     UPDATE nps.steps x SET status = 'skipped', skip_reason = reason WHERE x.id = step RETURNING * INTO s;
     IF NOT FOUND THEN
-        PERFORM nps._step_missing(step);
+        PERFORM nps._refuse_unknown_step(step);
     END IF;
     RETURN s;
 END;
