@@ -35,3 +35,16 @@ pub fn assert_error(sql: &str, state: &str, message_part: &str) {
     assert!(m.contains(message_part), "{sql}: message {m:?} lacks {message_part:?}");
     assert!(!h.is_empty(), "{sql}: no hint");
 }
+
+/// Create login roles, grant each its roles, and register each as a person of its own role
+/// (`people`: (role, granted roles, lead)). Leads must come before the people they lead.
+pub fn people(people: &[(&str, &[&str], Option<&str>)]) {
+    for (role, grants, lead) in people {
+        Spi::run(&format!("create role {role} login")).unwrap();
+        for g in *grants {
+            Spi::run(&format!("grant {g} to {role}")).unwrap();
+        }
+        let lead = lead.map_or("null".to_owned(), |l| format!("'{l}'"));
+        Spi::run(&format!("select nps.add_person('{role}', '{role}', lead => {lead})")).unwrap();
+    }
+}

@@ -49,7 +49,7 @@ BEGIN
         'plan', coalesce(plan.status, 'pending'),
         'definition_changed', defn,
         'may_plan', nps._may_manage(run.owner),
-        'is_owner', item.owner = me,
+        'is_owner', coalesce(item.owner = me, false),
         'cause_known', item.cause IS NULL OR EXISTS (SELECT 1 FROM nps.root_cause_taxonomy t WHERE t.key = item.cause),
         'from', CASE WHEN TG_OP <> 'INSERT' THEN OLD.status END,
         'to', CASE WHEN TG_OP <> 'DELETE' THEN NEW.status END,

@@ -53,6 +53,11 @@ BEGIN
         NEW.pseudonym := OLD.pseudonym;
         NEW.submissions := OLD.submissions + 1;
     END IF;
+    IF NEW.score IS NULL OR NEW.responded_at IS NULL THEN
+        RAISE EXCEPTION 'the response of "%" needs a score and a time (score %, responded_at %)',
+                left(NEW.respondent, 80), coalesce(NEW.score::text, 'NULL'), coalesce(NEW.responded_at::text, 'NULL')
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Give score (0..10) and responded_at.';
+    END IF;
     IF NEW.comment IS NOT NULL THEN
         NEW.comment := nps._text(format('the comment of the response of "%s"', left(NEW.respondent, 40)), NEW.comment, 'comment');
     END IF;
@@ -77,7 +82,7 @@ BEGIN
         'actor', nps.current_actor(),
         'other_account', TG_OP = 'UPDATE' AND NEW.account_id IS DISTINCT FROM OLD.account_id,
         'may_record', nps._actor_has_role('nps_admin') OR nps._actor_has_role('nps_intake')
-                      OR cowner = me OR a.csm = me,
+                      OR coalesce(me IN (cowner, a.csm), false),
         'in_window', NEW.responded_at >= c.opens_at AND NEW.responded_at < c.closes_at,
         'responded_at', NEW.responded_at::text,
         'window', format('%s to %s', c.opens_at, c.closes_at),

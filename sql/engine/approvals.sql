@@ -73,7 +73,7 @@ BEGIN
         'from', OLD.status, 'to', NEW.status,
         'approvals', NEW.approvals, 'rejections', NEW.rejections,
         'min_approvers', OLD.min_approvers,
-        'may_withdraw', OLD.requested_by = nps._person_or_null() OR nps._is_admin()
+        'may_withdraw', coalesce(OLD.requested_by = nps._person_or_null(), false) OR nps._is_admin()
                         OR (SELECT r.status <> 'active' FROM nps.runs r WHERE r.id = OLD.run_id),
         'reason', NEW.reason);
     PERFORM nps._check('approval', facts);

@@ -31,7 +31,7 @@ COMMENT ON FUNCTION nps._actor_or_null() IS
 
 CREATE OR REPLACE FUNCTION nps._acting_kind() RETURNS text
     LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'nps_acting_kind';
-COMMENT ON FUNCTION nps._acting_kind() IS 'Internal: person, application or superuser: the kind of nps.current_actor() (NP012 for none).';
+COMMENT ON FUNCTION nps._acting_kind() IS 'Internal: person, application or superuser: the kind of nps.current_actor(); NULL when nobody registered is acting.';
 
 CREATE OR REPLACE FUNCTION nps.has_role(person text, role text) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -69,27 +69,54 @@ BEGIN
         WHEN 'application' THEN
             RETURN to_regrole(quote_ident(role)) IS NOT NULL
                AND pg_has_role(to_regrole(quote_ident(nps.current_actor())), to_regrole(quote_ident(role)), 'MEMBER');
+        WHEN 'superuser' THEN
+            RETURN true;  -- a superuser acting as itself: docs/security.md, what a superuser can do
         ELSE
-            RETURN true;  -- a superuser acting as itself
+            RETURN false;
     END CASE;
 END;
 $$;
 COMMENT ON FUNCTION nps._actor_has_role(text) IS
-    'Internal: whether whoever is acting holds a role: the person (nps.has_role), an application acting as itself (its login''s membership), or a superuser.';
+    'Internal: whether whoever is acting holds a role: the person (nps.has_role), an application acting as itself (its login''s membership), or a superuser (always); false when nobody registered is acting.';
+
+CREATE OR REPLACE FUNCTION nps._is_lead_of(lead text, person text) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l     text;
+    depth integer := 0;
+BEGIN
+    IF lead IS NULL OR person IS NULL THEN
+        RETURN false;
+    END IF;
+    SELECT p.lead INTO l FROM nps.people p WHERE p.identity = person;
+    WHILE l IS NOT NULL AND depth < 1000 LOOP
+        IF l = lead THEN
+            RETURN true;
+        END IF;
+        SELECT p.lead INTO l FROM nps.people p WHERE p.identity = l;
+        depth := depth + 1;
+    END LOOP;
+    RETURN false;
+END;
+$$;
+COMMENT ON FUNCTION nps._is_lead_of(text, text) IS
+    'Internal: whether lead is the person''s lead, or their lead''s lead, and so on up (nps.people.lead).';
 
 CREATE OR REPLACE FUNCTION nps._is_admin() RETURNS boolean
     LANGUAGE sql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT nps.has_role(nps._person_or_null(), 'nps_admin');
+    SELECT nps._actor_has_role('nps_admin');
 END;
-COMMENT ON FUNCTION nps._is_admin() IS 'Internal: whether the person acting holds nps_admin.';
+COMMENT ON FUNCTION nps._is_admin() IS 'Internal: whether whoever is acting holds nps_admin (a superuser acting as itself does).';
 
 CREATE OR REPLACE FUNCTION nps._may_manage(run_owner text) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT run_owner = nps._person_or_null() OR nps._is_admin();
+    SELECT coalesce(run_owner = nps._person_or_null(), false) OR nps._is_admin();
 END;
 COMMENT ON FUNCTION nps._may_manage(text) IS 'Internal: whether the person acting owns a run (is its owner) or holds nps_admin.';
 

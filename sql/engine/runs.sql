@@ -1,31 +1,6 @@
 -- pg_nps workflow engine, runs: the run guard, instantiation from the template (the only writer of
 -- steps and tasks), starting and cancelling.
 
-CREATE OR REPLACE FUNCTION nps._is_lead_of(lead text, person text) RETURNS boolean
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    l     text;
-    depth integer := 0;
-BEGIN
-    IF lead IS NULL OR person IS NULL THEN
-        RETURN false;
-    END IF;
-    SELECT p.lead INTO l FROM nps.people p WHERE p.identity = person;
-    WHILE l IS NOT NULL AND depth < 1000 LOOP
-        IF l = lead THEN
-            RETURN true;
-        END IF;
-        SELECT p.lead INTO l FROM nps.people p WHERE p.identity = l;
-        depth := depth + 1;
-    END LOOP;
-    RETURN false;
-END;
-$$;
-COMMENT ON FUNCTION nps._is_lead_of(text, text) IS
-    'Internal: whether lead is the person''s lead, or their lead''s lead, and so on up (nps.people.lead).';
-
 CREATE OR REPLACE FUNCTION nps._runs_guard() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -52,7 +27,7 @@ BEGIN
             'starter', NEW.started_by,
             'starter_is_person', me IS NOT NULL,
             'owner', NEW.owner,
-            'may_assign', NEW.owner = me OR nps._is_admin() OR nps._is_lead_of(me, NEW.owner),
+            'may_assign', coalesce(NEW.owner = me, false) OR nps._is_admin() OR nps._is_lead_of(me, NEW.owner),
             'system', NEW.parent_run_id IS NOT NULL AND nps._in_scope('playbook', NEW.parent_run_id),
             'parent', CASE WHEN NEW.parent_run_id IS NOT NULL THEN format('run #%s', NEW.parent_run_id) END,
             'parent_exists', parent.id IS NOT NULL,

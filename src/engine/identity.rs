@@ -201,12 +201,14 @@ pg_v1! {
 }
 
 pg_v1! {
-    /// `nps._acting_kind() returns text`: person, application or superuser (NP012 otherwise).
-    fn nps_acting_kind, pg_finfo_nps_acting_kind, |_fcinfo| {
-        let kind = match unsafe { acting() }.or_raise() {
-            Acting::Person(_) => "person",
-            Acting::Application(_) => "application",
-            Acting::Superuser(_) => "superuser",
+    /// `nps._acting_kind() returns text`: person, application or superuser; NULL when nobody
+    /// registered is acting.
+    fn nps_acting_kind, pg_finfo_nps_acting_kind, |fcinfo| {
+        let kind = match unsafe { acting() } {
+            Ok(Acting::Person(_)) => "person",
+            Ok(Acting::Application(_)) => "application",
+            Ok(Acting::Superuser(_)) => "superuser",
+            Err(_) => return unsafe { return_null(fcinfo) },
         };
         unsafe { new_text(kind.as_bytes()) }
     }

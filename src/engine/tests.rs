@@ -2,7 +2,7 @@
 
 #[pgrx::pg_schema]
 mod tests {
-    use crate::testing::{assert_error, error_of};
+    use crate::testing::{assert_error, error_of, people};
     use pgrx::prelude::*;
 
     fn one<T: pgrx::IntoDatum + pgrx::FromDatum>(sql: &str) -> T {
@@ -16,9 +16,13 @@ mod tests {
     /// Roles, a three-step template (checkpoint, skippable, two-approver gate) and a run of it
     /// owned by t_owner with tasks for t_csm. Returns the run id.
     fn setup() -> i64 {
-        run("create role t_owner; create role t_csm; create role t_lead1; create role t_lead2; create role t_approvers;
-             grant nps_csm to t_owner, t_csm; grant t_approvers to t_lead1, t_lead2;
-             grant nps_approver to t_lead1, t_lead2");
+        run("create role t_approvers");
+        people(&[
+            ("t_lead1", &["nps_approver", "t_approvers"], None),
+            ("t_lead2", &["nps_approver", "t_approvers"], None),
+            ("t_owner", &["nps_csm"], Some("t_lead1")),
+            ("t_csm", &["nps_csm"], Some("t_owner")),
+        ]);
         run(r#"select nps.import_template('{"name": "T", "steps": [
                 {"key": "check", "name": "Check", "checkpoint": true,
                  "evidence": [{"name": "n", "type": "number"}],
