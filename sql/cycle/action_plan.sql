@@ -22,7 +22,8 @@ BEGIN
     END IF;
     SELECT * INTO run FROM nps.runs r WHERE r.id = c.run_id;
     SELECT * INTO plan FROM nps.steps s WHERE s.run_id = c.run_id AND s.key = 'action_plan';
-    label := format('plan item #%s "%s" of cycle "%s"', coalesce(item.id::text, '(new)'), left(item.title, 80), c.name);
+    label := format('plan item #%s "%s" of cycle "%s"', coalesce(item.id::text, '(new)'),
+                    regexp_replace(left(item.title, 80), '[\x01-\x1f\x7f]', '?', 'g'), c.name);
     IF TG_OP = 'UPDATE' THEN
         PERFORM nps._immutable(label, to_jsonb(OLD), to_jsonb(NEW), '{id,cycle_id,run_id,created_at,created_by}',
                                'An item belongs to its cycle.');
@@ -50,6 +51,7 @@ BEGIN
         'definition_changed', defn,
         'may_plan', nps._may_manage(run.owner),
         'is_owner', coalesce(item.owner = me, false),
+        'may_verify', nps.has_role(me, 'nps_approver'),
         'cause_known', item.cause IS NULL OR EXISTS (SELECT 1 FROM nps.root_cause_taxonomy t WHERE t.key = item.cause),
         'from', CASE WHEN TG_OP <> 'INSERT' THEN OLD.status END,
         'to', CASE WHEN TG_OP <> 'DELETE' THEN NEW.status END,
@@ -74,6 +76,9 @@ BEGIN
         RETURN NEW;
     END IF;
     IF NEW.status IS DISTINCT FROM OLD.status THEN
+        IF NEW.status IN ('done', 'verified') THEN
+            me := nps.current_person();  -- a person delivers and verifies (NP012 for anyone else)
+        END IF;
         IF NEW.status = 'done' THEN
             NEW.outcome := nps._text(format('the outcome of %s', label), NEW.outcome, 'text');
             NEW.completed_at := now();
@@ -95,7 +100,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION nps._plan_items_guard() IS
-    'Trigger: the plan changes only while the action_plan step is active (NP002 / NP004 / NP007; ordered against its approval request by the stage lock) and by the cycle''s owner or an nps_admin (42501); items go open → done (owner, with the outcome) → verified (not the owner: NP005, with evidence) or dropped (reason), after approval; verified and dropped items never change (NP007).';
+    'Trigger: the plan changes only while the action_plan step is active (NP002 / NP004 / NP007; ordered against its approval request by the stage lock) and by the cycle''s owner or an nps_admin (42501); items go open → done (owner, with the outcome) → verified (a person holding nps_approver, 42501, who is not the owner: NP005, with evidence) or dropped (reason), after approval; verified and dropped items never change (NP007).';
 CREATE OR REPLACE TRIGGER plan_items_guard BEFORE INSERT OR UPDATE OR DELETE ON nps.plan_items
     FOR EACH ROW EXECUTE FUNCTION nps._plan_items_guard();
 
@@ -130,6 +135,10 @@ CREATE OR REPLACE FUNCTION nps._refuse_unknown_plan_item(item bigint) RETURNS vo
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF item IS NULL THEN
+        RAISE EXCEPTION 'no plan item named: the plan item id is NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass the id of a plan item you can see.';
+    END IF;
     RAISE EXCEPTION 'plan item % does not exist', item
         USING ERRCODE = 'undefined_object', HINT = 'SELECT id, title FROM nps.plan_items lists them.';
 END;

@@ -97,11 +97,15 @@ BEGIN
     IF NEW.tier IS NOT NULL THEN
         NEW.tier := nps._text(format('the tier of account %s', NEW.external_id), NEW.tier, 'name');
     END IF;
+    IF NEW.arr IS NOT NULL AND (NEW.arr < 0 OR NEW.arr = 'NaN') THEN
+        RAISE EXCEPTION 'ARR % of account % is not an amount of 0 or more', NEW.arr, NEW.external_id
+            USING ERRCODE = 'numeric_value_out_of_range', HINT = 'Give the annual recurring revenue, 0 or more (NULL when unknown).';
+    END IF;
     RETURN NEW;
 END;
 $$;
 COMMENT ON FUNCTION nps._accounts_guard() IS
-    'Trigger: an account''s external id (at most 200 characters, one line) never changes; its CSM is an active person; names and tiers are checked like any text.';
+    'Trigger: an account''s external id (at most 200 characters, one line) never changes; its CSM is an active person; names and tiers are checked like any text; ARR is 0 or more (22003).';
 CREATE OR REPLACE TRIGGER accounts_guard BEFORE INSERT OR UPDATE OR DELETE ON nps.accounts
     FOR EACH ROW EXECUTE FUNCTION nps._accounts_guard();
 

@@ -148,6 +148,10 @@ AS $$
 DECLARE
     m nps.outbox;
 BEGIN
+    IF id IS NULL THEN
+        RAISE EXCEPTION 'no outbox message named: the message id is NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Report the ids nps.claim_outbox returned.';
+    END IF;
     SELECT * INTO m FROM nps.outbox o WHERE o.id = _outbox_claimed.id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'outbox message % does not exist', id

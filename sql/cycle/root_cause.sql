@@ -54,6 +54,15 @@ BEGIN
     IF TG_OP = 'DELETE' THEN
         RETURN OLD;
     END IF;
+    IF NEW.key IS NULL OR NEW.key !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'root cause key "%" is not a key', left(coalesce(NEW.key, 'NULL'), 80)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A key is a lower-case word: a letter, then letters, digits or _ (at most 63), e.g. data_loss.';
+    END IF;
+    IF NEW.key = 'unknown' AND NOT NEW.active THEN
+        RAISE EXCEPTION 'root cause "unknown" stays active'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Every detractor needs a cause; "unknown" (with a note) is the last resort.';
+    END IF;
     NEW.name := nps._text(format('the name of root cause "%s"', NEW.key), NEW.name, 'title');
     FOREACH k IN ARRAY NEW.keywords LOOP
         IF k IS NULL OR numnode(phraseto_tsquery(cfg, k)) = 0 THEN
@@ -65,7 +74,7 @@ BEGIN
     RETURN NEW;
 END;
 $$;
-COMMENT ON FUNCTION nps._root_causes_guard() IS 'Trigger: every keyword of a root cause must match something under the text search configuration (22023).';
+COMMENT ON FUNCTION nps._root_causes_guard() IS 'Trigger: a root cause''s key is a lower-case word, "unknown" stays active, its name is one line, and every keyword matches something under the text search configuration (22023).';
 CREATE OR REPLACE TRIGGER root_causes_guard BEFORE INSERT OR UPDATE OR DELETE ON nps.root_causes
     FOR EACH ROW EXECUTE FUNCTION nps._root_causes_guard();
 

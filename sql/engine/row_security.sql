@@ -14,33 +14,37 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION nps._sees_everything() IS 'Internal: whether the person acting holds nps_admin or nps_auditor, who see every row.';
 
-CREATE OR REPLACE FUNCTION nps._sees_run(run bigint) RETURNS boolean
+CREATE OR REPLACE FUNCTION nps._sees_run_row(r nps.runs) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     person text := nps._person_or_null();
-    r      nps.runs;
 BEGIN
-    IF person IS NULL THEN
-        RETURN false;
-    END IF;
-    SELECT * INTO r FROM nps.runs x WHERE x.id = run;
-    IF NOT FOUND THEN
+    IF person IS NULL OR r.id IS NULL THEN
         RETURN false;
     END IF;
     RETURN r.owner = person
-        OR EXISTS (SELECT 1 FROM nps.tasks t WHERE t.run_id = run
+        OR nps._is_lead_of(person, r.owner)
+        OR EXISTS (SELECT 1 FROM nps.runs p WHERE p.id = r.parent_run_id AND p.owner = person)
+        OR EXISTS (SELECT 1 FROM nps.tasks t WHERE t.run_id = r.id
                      AND (t.owner = person OR t.previous_owner = person
                           OR (t.owner IS NULL AND nps.has_role(person, t.queue))))
-        OR EXISTS (SELECT 1 FROM nps.runs p WHERE p.id = r.parent_run_id AND p.owner = person)
-        OR EXISTS (SELECT 1 FROM nps.approvals a WHERE a.run_id = run AND nps.has_role(person, a.required_role))
-        OR nps._is_lead_of(person, r.owner)
+        OR EXISTS (SELECT 1 FROM nps.approvals a WHERE a.run_id = r.id AND nps.has_role(person, a.required_role))
         OR nps._sees_everything();
 END;
 $$;
+COMMENT ON FUNCTION nps._sees_run_row(nps.runs) IS
+    'Internal (row-level security): whether the person acting sees a run, given the row: its owner, a lead of its owner, the owner of its parent run, a person with (or who had) a task in it or can claim one, a person holding the role of one of its approvals, nps_admin and nps_auditor.';
+
+CREATE OR REPLACE FUNCTION nps._sees_run(run bigint) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT coalesce((SELECT nps._sees_run_row(x) FROM nps.runs x WHERE x.id = run), false);
+END;
 COMMENT ON FUNCTION nps._sees_run(bigint) IS
-    'Internal (row-level security): whether the person acting sees a run: its owner, a person with (or who had) a task in it or can claim one, the owner of its parent run, a person holding the role of one of its approvals, a lead of its owner, nps_admin and nps_auditor.';
+    'Internal (row-level security): whether the person acting sees the run of that id (nps._sees_run_row).';
 
 CREATE OR REPLACE FUNCTION nps._manages_run(run bigint) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED
@@ -80,10 +84,10 @@ COMMENT ON FUNCTION nps._sees_task(nps.tasks) IS
 -- The person acting is read from the backend's cache of the transaction (nps._person_or_null()).
 DROP POLICY IF EXISTS runs_visible ON nps.runs;
 CREATE POLICY runs_visible ON nps.runs FOR SELECT
-    USING ((SELECT nps._sees_everything()) OR owner = (SELECT nps._person_or_null()) OR nps._sees_run(id));
+    USING ((SELECT nps._sees_everything()) OR owner = (SELECT nps._person_or_null()) OR nps._sees_run_row(runs));
 DROP POLICY IF EXISTS runs_writable ON nps.runs;
 CREATE POLICY runs_writable ON nps.runs FOR UPDATE
-    USING ((SELECT nps._sees_everything()) OR owner = (SELECT nps._person_or_null()) OR nps._sees_run(id)) WITH CHECK (true);
+    USING ((SELECT nps._sees_everything()) OR owner = (SELECT nps._person_or_null()) OR nps._sees_run_row(runs)) WITH CHECK (true);
 DROP POLICY IF EXISTS runs_insertable ON nps.runs;
 CREATE POLICY runs_insertable ON nps.runs FOR INSERT WITH CHECK (true);
 COMMENT ON POLICY runs_visible ON nps.runs IS 'A person sees the runs they own or work on, those under their runs, their team''s, and those awaiting their decision (nps._sees_run).';

@@ -140,6 +140,10 @@ CREATE OR REPLACE FUNCTION nps._refuse_unknown_step(step bigint) RETURNS void
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF step IS NULL THEN
+        RAISE EXCEPTION 'no step named: the step id is NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass the id of a step you can see.';
+    END IF;
     RAISE EXCEPTION 'step % does not exist', step
         USING ERRCODE = 'undefined_object', HINT = 'nps.run_progress lists runs and their current steps.';
 END;

@@ -78,6 +78,7 @@ BEGIN
         'may_manage', nps._may_manage(run.owner),
         'owner_changed', NEW.owner IS DISTINCT FROM OLD.owner,
         'due_changed', NEW.due_at IS DISTINCT FROM OLD.due_at,
+        'only_due', (to_jsonb(NEW) - '{due_at,due_reason}'::text[]) = (to_jsonb(OLD) - '{due_at,due_reason}'::text[]),
         'may_move_due', nps._is_admin() OR nps._is_lead_of(me, run.owner),
         'scheduling', nps._in_scope('schedule', OLD.step_id),
         'due_reason', NEW.due_reason,
@@ -150,6 +151,10 @@ CREATE OR REPLACE FUNCTION nps._refuse_unreachable_task(task bigint) RETURNS voi
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF task IS NULL THEN
+        RAISE EXCEPTION 'no task named: the task id is NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass the id of a task you can see.';
+    END IF;
     IF NOT nps._task_exists(task) THEN
         RAISE EXCEPTION 'task % does not exist', task
             USING ERRCODE = 'undefined_object', HINT = 'nps.my_tasks lists your open tasks.';

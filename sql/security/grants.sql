@@ -52,7 +52,7 @@ BEGIN
         nps.current_person, nps.current_actor, nps._person_or_null, nps._actor_or_null, nps._acting_kind,
         nps.has_role, nps._is_admin, nps._may_manage, nps._actor_has_role,
         nps._is_lead_of, nps._outer_role, nps._capability_roles,
-        nps._sees_everything, nps._sees_run, nps._manages_run, nps._sees_task,
+        nps._sees_everything, nps._sees_run_row, nps._sees_run, nps._manages_run, nps._sees_task,
         nps._sees_personal_data, nps._sees_account, nps._sees_response,
         nps._object, nps._text, nps._blank,
         nps._task_exists, nps._refuse_unreachable_task, nps._refuse_unknown_step,

@@ -108,9 +108,15 @@ pg_v1! {
         if start_us == i64::MAX || start_us == i64::MIN {
             return Datum::from(start_us);
         }
-        let start = pg_epoch() + Duration::microseconds(start_us);
+        let Some(start) = pg_epoch().checked_add_signed(Duration::microseconds(start_us)) else {
+            report(NpsError::new(
+                ErrorKind::DatetimeOverflow,
+                format!("a due date cannot be computed from a start {start_us} µs after 2000-01-01"),
+                "Start SLAs from a moment before the year 262143.",
+            ));
+        };
         let count = if business { DayCount::Business } else { DayCount::Calendar };
-        let due = add_due(start, days as u32, hours as u32, count, &holidays);
+        let due = add_due(start, days as u32, hours as u32, count, &holidays).or_raise();
         let us = (due - pg_epoch()).num_microseconds().unwrap_or(i64::MAX);
         Datum::from(us)
     }

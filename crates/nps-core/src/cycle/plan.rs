@@ -63,6 +63,8 @@ pub struct PlanItemFacts {
     pub may_plan: bool,
     /// The person acting owns the item.
     pub is_owner: bool,
+    /// The person acting holds nps_approver: who verifies follow-ups.
+    pub may_verify: bool,
     /// The item's cause is none, or a category of the taxonomy.
     pub cause_known: bool,
     #[serde(deserialize_with = "crate::error::required")]
@@ -200,6 +202,13 @@ pub fn item_change(f: &PlanItemFacts) -> Result<()> {
             Ok(())
         }
         (Done, Verified) => {
+            if !f.may_verify {
+                return Err(err(
+                    ErrorKind::InsufficientPrivilege,
+                    format!("verifying {} needs a person holding nps_approver", f.item),
+                    "An approver who did not deliver the item verifies it: nps.verify_plan_item(item, evidence).",
+                ));
+            }
             if f.is_owner {
                 return Err(err(
                     ErrorKind::SelfApproval,
@@ -269,6 +278,7 @@ mod tests {
             definition_changed: false,
             may_plan: false,
             is_owner: false,
+            may_verify: false,
             cause_known: true,
             from: Some(from),
             to: Some(to),
@@ -296,6 +306,9 @@ mod tests {
         f.outcome_changed = true;
         item_change(&f).unwrap();
         let mut f = update(Done, Verified);
+        // Only an approver verifies, and never their own item.
+        assert_eq!(kind(&f), ErrorKind::InsufficientPrivilege);
+        f.may_verify = true;
         f.is_owner = true;
         assert_eq!(kind(&f), ErrorKind::SelfApproval);
         f.is_owner = false;

@@ -155,6 +155,15 @@ pub struct Field {
     /// The table a `reference` field points into (its single-column primary key), e.g. `nps.runs`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// The least value of a `number` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// The greatest value of a `number` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// A `number` field takes whole numbers only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub integer: bool,
 }
 
 fn yes() -> bool {
@@ -260,6 +269,19 @@ fn check_fields(path: &str, fields: &[Field]) -> Result<()> {
             (FieldType::Reference, Some(t)) => check_name(&format!("{p}.to"), t)?,
             (_, Some(_)) => return Err(invalid(&format!("{p}.to"), "only a reference field has \"to\"")),
             _ => {}
+        }
+        if f.kind != FieldType::Number && (f.min.is_some() || f.max.is_some() || f.integer) {
+            return Err(invalid(&p, "only a number field has min, max or integer"));
+        }
+        for (bound, v) in [("min", f.min), ("max", f.max)] {
+            if v.is_some_and(|v| !v.is_finite()) {
+                return Err(invalid(&format!("{p}.{bound}"), "a bound is a finite number"));
+            }
+        }
+        if let (Some(lo), Some(hi)) = (f.min, f.max) {
+            if lo > hi {
+                return Err(invalid(&format!("{p}.max"), format!("max {hi} is below min {lo}")));
+            }
         }
         if let Some(l) = &f.label {
             check_name(&format!("{p}.label"), l)?;
@@ -428,6 +450,23 @@ pub fn check_values(what: &str, fields: &[Field], values: &Value, complete: bool
                 format!("field \"{}\" of {what} is {}, expected {expected}", f.name, describe(v)),
                 format!("Record \"{}\" as {expected}.", f.name),
             ));
+        }
+        if let Some(x) = v.as_f64().filter(|_| f.kind == FieldType::Number) {
+            let whole = !f.integer || x.fract() == 0.0;
+            if !whole || f.min.is_some_and(|lo| x < lo) || f.max.is_some_and(|hi| x > hi) {
+                let range = match (f.min, f.max) {
+                    (Some(lo), Some(hi)) => format!(" from {lo} to {hi}"),
+                    (Some(lo), None) => format!(" of {lo} or more"),
+                    (None, Some(hi)) => format!(" of {hi} or less"),
+                    (None, None) => String::new(),
+                };
+                let kind = if f.integer { "a whole number" } else { "a number" };
+                return Err(NpsError::new(
+                    ErrorKind::OutOfRange,
+                    format!("field \"{}\" of {what} is {x}, expected {kind}{range}", f.name),
+                    format!("Record \"{}\" as {kind}{range}.", f.name),
+                ));
+            }
         }
     }
     if !missing.is_empty() {
@@ -683,5 +722,27 @@ mod shipped_tests {
         let mut shipped: Vec<String> = SHIPPED.iter().map(|(f, _)| f.to_string()).collect();
         shipped.sort();
         assert_eq!(files, shipped);
+    }
+
+    #[test]
+    fn number_fields_keep_to_their_range_and_wholeness() {
+        use serde_json::json;
+        let fields: Vec<Field> = serde_json::from_value(json!([
+            {"name": "resurvey_score", "type": "number", "required": false, "min": 0, "max": 10, "integer": true}
+        ]))
+        .unwrap();
+        check_fields("fields", &fields).unwrap();
+        check_values("task #1", &fields, &json!({"resurvey_score": 8}), true).unwrap();
+        for bad in [json!(42), json!(-1), json!(7.5)] {
+            let e = check_values("task #1", &fields, &json!({"resurvey_score": bad}), true).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::OutOfRange);
+            assert!(e.message.contains("expected a whole number from 0 to 10"), "{}", e.message);
+        }
+        let bounded_text: Vec<Field> =
+            serde_json::from_value(json!([{"name": "x", "type": "text", "max": 3}])).unwrap();
+        assert!(check_fields("fields", &bounded_text).is_err());
+        let upside_down: Vec<Field> =
+            serde_json::from_value(json!([{"name": "x", "type": "number", "min": 3, "max": 1}])).unwrap();
+        assert!(check_fields("fields", &upside_down).unwrap_err().message.contains("max 1 is below min 3"));
     }
 }

@@ -304,6 +304,8 @@ pub struct TaskFacts {
     pub owner_changed: bool,
     /// The change moves the task's due date.
     pub due_changed: bool,
+    /// Nothing but the due date and its reason changes.
+    pub only_due: bool,
     /// The person acting is the run owner's lead (or theirs, up the line) or an nps_admin.
     pub may_move_due: bool,
     /// The extension's scheduler sets the due date as the step becomes active.
@@ -364,6 +366,10 @@ pub fn task_transition(f: &TaskFacts) -> Result<()> {
             ));
         }
         return check_values(&f.task, &f.fields_spec, &f.fields, false);
+    }
+    // Moving an SLA is the run owner's lead's (or an nps_admin's), who need not own the task.
+    if f.due_changed && f.only_due {
+        return due_move(f);
     }
     if !(f.is_owner || f.may_manage) {
         let message = if f.queued {
@@ -434,23 +440,25 @@ pub fn task_transition(f: &TaskFacts) -> Result<()> {
     };
     decided?;
     if f.due_changed {
-        if !f.may_move_due {
-            return Err(err(
-                ErrorKind::InsufficientPrivilege,
-                format!(
-                    "only the lead of the owner of {} or an nps_admin may move the due date of task #{}",
-                    f.run, f.id
-                ),
-                "Ask the run owner's lead to extend the SLA: nps.move_due(task, due_at, reason).",
-            ));
-        }
-        if !has_reason(&f.due_reason) {
-            return Err(err(
-                ErrorKind::InvalidParameter,
-                format!("moving the due date of task #{} needs a reason", f.id),
-                "Say why the SLA moves: nps.move_due(task, due_at, reason => '…').",
-            ));
-        }
+        return due_move(f);
+    }
+    Ok(())
+}
+
+fn due_move(f: &TaskFacts) -> Result<()> {
+    if !f.may_move_due {
+        return Err(err(
+            ErrorKind::InsufficientPrivilege,
+            format!("only the lead of the owner of {} or an nps_admin may move the due date of task #{}", f.run, f.id),
+            "Ask the run owner's lead to extend the SLA: nps.move_due(task, due_at, reason).",
+        ));
+    }
+    if !has_reason(&f.due_reason) {
+        return Err(err(
+            ErrorKind::InvalidParameter,
+            format!("moving the due date of task #{} needs a reason", f.id),
+            "Say why the SLA moves: nps.move_due(task, due_at, reason => '…').",
+        ));
     }
     Ok(())
 }
@@ -938,6 +946,7 @@ mod tests {
             may_manage: false,
             owner_changed: false,
             due_changed: false,
+            only_due: false,
             may_move_due: false,
             scheduling: false,
             due_reason: None,
@@ -986,6 +995,17 @@ mod tests {
         assert_eq!(kind(task_transition(&f)), ErrorKind::InvalidParameter);
         f.due_reason = Some("client asked for a week".into());
         task_transition(&f).unwrap();
+        // The lead owns neither the task nor the run: a change of the due date alone is theirs,
+        // anything more is not.
+        let mut f = task(TaskStatus::Open);
+        f.is_owner = false;
+        f.due_changed = true;
+        f.only_due = true;
+        f.may_move_due = true;
+        f.due_reason = Some("customer on holiday".into());
+        task_transition(&f).unwrap();
+        f.only_due = false;
+        assert_eq!(kind(task_transition(&f)), ErrorKind::InsufficientPrivilege);
         // The scheduler sets due dates as steps start.
         let mut f = task(TaskStatus::Open);
         f.is_owner = false;
