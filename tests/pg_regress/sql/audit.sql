@@ -5,52 +5,41 @@
 \set ON_ERROR_ROLLBACK on
 SET client_min_messages = warning;
 
-DO $$
-DECLARE r text[];
-BEGIN
-    FOREACH r SLICE 1 IN ARRAY ARRAY[['au_carol', 'nps_csm'], ['au_dan', 'nps_csm'], ['au_audrey', 'nps_auditor'],
-                                    ['au_admin', 'nps_admin'], ['au_owner', 'nps_csm']] LOOP
-        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r[1]) THEN
-            EXECUTE format('CREATE ROLE %I LOGIN', r[1]);
-        END IF;
-        EXECUTE format('GRANT %I TO %I', r[2], r[1]);
-    END LOOP;
-END $$;
-
 -- What is audited.
 SELECT table_name, run_column, enabled FROM nps.audited_tables ORDER BY table_name::text;
 
 -------------------------------------------------------------------------------
--- A detractor project, worked by a CSM through an application that names its user
+-- A detractor project, worked by end users of an application that names them
 -------------------------------------------------------------------------------
-SET ROLE au_carol;
-SET nps.actor = 'carol@example.com';
-SELECT id AS run FROM nps.start_run('NPS Detractor', subject => '{"type": "response", "id": "R-1", "csm": "au_carol"}') \gset
+SET SESSION AUTHORIZATION r_app;
+BEGIN;
+SET LOCAL nps.actor = 'alice@app.example';
+SELECT id AS run FROM nps.start_run('NPS Detractor', subject => '{"type": "response", "id": "R-1", "csm": "alice@app.example"}') \gset
 SELECT id AS first_contact FROM nps.tasks WHERE run_id = :run AND key = 'first_contact' \gset
 SELECT id AS review FROM nps.tasks WHERE run_id = :run AND key = 'review' \gset
 SELECT status FROM nps.complete_task(:first_contact, '{"channel": "phone"}', note => 'Booked a call for Tuesday');
-SELECT owner FROM nps.reassign_task(:review, 'au_dan', note => 'Dan knows the account');
-RESET nps.actor;
-RESET ROLE;
-SET ROLE au_dan;
-SET nps.reason = 'ticket CS-4211';
+SELECT owner FROM nps.reassign_task(:review, 'dana@app.example', note => 'Dana knows the account');
+COMMIT;
+BEGIN;
+SET LOCAL nps.actor = 'dana@app.example';
+SET LOCAL nps.reason = 'ticket CS-4211';
 SELECT status FROM nps.complete_task(:review, '{"summary": "Export timed out twice during quarter close"}');
-RESET nps.reason;
-RESET ROLE;
+COMMIT;
+RESET SESSION AUTHORIZATION;
 
 -- Only auditors read the trail.
-SET ROLE au_carol;
+SET ROLE r_ava;
 SELECT count(*) FROM nps.audit_log;
 SELECT * FROM nps.run_history(:run);
 SELECT * FROM nps.verify_audit(:run);
 RESET ROLE;
-SET ROLE au_admin;
+SET ROLE r_admin;
 SELECT count(*) FROM nps.audit_log;
 RESET ROLE;
 
 -- The auditor's timeline: who did what, when (in order) and why. Times vary from run to run, so
 -- the changes show <time> for them.
-SET ROLE au_audrey;
+SET ROLE r_auditor;
 SELECT pos, who, action, object,
        regexp_replace(changes, '\d{4}-\d\d-\d\dT[0-9:.]+[+-]\d\d:\d\d', '<time>', 'g') AS changes, reason
 FROM nps.run_history(:run) ORDER BY pos;
@@ -65,7 +54,7 @@ RESET ROLE;
 -- Append-only: refused for a member role, for the owner, for a superuser
 -------------------------------------------------------------------------------
 SELECT max(id) AS some_entry FROM nps.audit_log WHERE run_id = :run \gset
-SET ROLE au_admin;
+SET ROLE r_admin;
 UPDATE nps.audit_log SET reason = 'tidied' WHERE id = :some_entry;
 \echo :LAST_ERROR_SQLSTATE
 DELETE FROM nps.audit_log WHERE id = :some_entry;
@@ -74,11 +63,11 @@ RESET ROLE;
 
 -- The table's owner holds no UPDATE, DELETE or TRUNCATE; granting them to itself gains nothing.
 BEGIN;
-ALTER TABLE nps.audit_log OWNER TO au_owner;
-SET ROLE au_owner;
+ALTER TABLE nps.audit_log OWNER TO r_stranger;
+SET ROLE r_stranger;
 UPDATE nps.audit_log SET reason = 'tidied' WHERE id = :some_entry;
 \echo :LAST_ERROR_SQLSTATE
-GRANT UPDATE, DELETE, TRUNCATE ON nps.audit_log TO au_owner;
+GRANT UPDATE, DELETE, TRUNCATE ON nps.audit_log TO r_stranger;
 UPDATE nps.audit_log SET reason = 'tidied' WHERE id = :some_entry;
 \echo :LAST_ERROR_SQLSTATE
 DELETE FROM nps.audit_log WHERE id = :some_entry;
@@ -111,7 +100,7 @@ SELECT max(pos) AS last FROM nps.audit_log WHERE run_id = :run \gset
 -- An entry edited.
 BEGIN;
 ALTER TABLE nps.audit_log DISABLE TRIGGER audit_log_append_only;
-UPDATE nps.audit_log SET current_user_name = 'au_dan' WHERE run_id = :run AND pos = 3;
+UPDATE nps.audit_log SET current_user_name = 'r_ben' WHERE run_id = :run AND pos = 3;
 SELECT ok, problem, broken_pos FROM nps.verify_audit(:run);
 ROLLBACK;
 
@@ -174,8 +163,52 @@ SELECT * FROM nps.verify_audit(heads => '{"run:1": 3}');
 SELECT * FROM nps.verify_audit(heads => '[{"chain": "run:1", "pos": 0, "hash": ""}]');
 SELECT * FROM nps.verify_audit(-7);
 \echo :LAST_ERROR_SQLSTATE
-CREATE TEMP TABLE no_key (x integer);
-SELECT nps.enable_audit('no_key');
+CREATE TABLE public.no_key (x integer);
+SELECT nps.enable_audit('public.no_key');
 \echo :LAST_ERROR_SQLSTATE
+DROP TABLE public.no_key;
 SELECT nps.enable_audit('nps.tasks', 'no_such_column');
 \echo :LAST_ERROR_SQLSTATE
+-- A temporary table named like one of pg_nps' own cannot pose as a run's history.
+CREATE TEMP TABLE tasks (id bigint PRIMARY KEY, run_id bigint);
+SELECT nps.enable_audit('pg_temp.tasks', 'run_id');
+\echo :LAST_ERROR_SQLSTATE
+CREATE TABLE public.tasks (id bigint PRIMARY KEY, run_id bigint);
+SELECT nps.enable_audit('public.tasks', 'run_id');
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE public.tasks;
+-- Only an nps_admin who owns the table registers it.
+SET ROLE r_ava;
+SELECT nps.enable_audit('nps.tasks');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-------------------------------------------------------------------------------
+-- The trail's edges: a run whose whole chain is gone; DROP EXTENSION with a trail
+-------------------------------------------------------------------------------
+BEGIN;
+ALTER TABLE nps.audit_log DISABLE TRIGGER audit_log_append_only;
+ALTER TABLE nps.audit_chains DISABLE TRIGGER audit_chains_append_only;
+DELETE FROM nps.audit_log WHERE chain = 'run:' || :run;
+DELETE FROM nps.audit_chains WHERE chain = 'run:' || :run;
+SELECT chain, ok, problem, detail FROM nps.verify_audit() WHERE NOT ok;
+SELECT chain, ok, problem FROM nps.verify_audit(:run);
+ROLLBACK;
+-- Dropping the extension would discard the trail: refused unless confirmed for the transaction.
+SELECT count(*) > 0 AS has_a_trail FROM nps.audit_log;
+DROP EXTENSION pg_nps CASCADE;
+\echo :LAST_ERROR_SQLSTATE
+DROP OWNED BY postgres;
+\echo :LAST_ERROR_SQLSTATE
+SELECT extname FROM pg_extension WHERE extname = 'pg_nps';
+BEGIN;
+SET LOCAL nps.drop_audit_trail = 'yes';
+DROP EXTENSION pg_nps CASCADE;
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+SET LOCAL nps.drop_audit_trail = 'discard';
+DROP EXTENSION pg_nps CASCADE;
+SELECT count(*) AS installed FROM pg_extension WHERE extname = 'pg_nps';
+ROLLBACK;
+SELECT count(*) AS installed_again FROM pg_extension WHERE extname = 'pg_nps';

@@ -9,9 +9,10 @@ SET ROLE r_lead;
 SELECT regress.cycle('O1', 'outreach') AS active_step;
 RESET ROLE;
 SET ROLE r_ben;
-SELECT title, step, template FROM nps.my_tasks WHERE actionable ORDER BY run, title;
+SELECT m.title, m.step, m.template FROM nps.my_tasks m JOIN nps.runs x ON x.id = m.run_id JOIN nps.cycles c ON c.run_id = x.parent_run_id
+WHERE m.actionable AND c.name = 'O1' ORDER BY m.run_id, m.title;
 SELECT x.id AS ida_run FROM nps.runs x JOIN nps.playbook_runs pb ON pb.run_id = x.id JOIN nps.responses r ON r.id = pb.response_id
-WHERE r.respondent = 'ida@initech.example' \gset
+JOIN nps.cycles c ON c.id = r.cycle_id WHERE r.respondent = 'ida@initech.example' AND c.name = 'O1' \gset
 SELECT channel, body, author FROM nps.log_conversation(:ida_run, 'Called Ida: reports on the big workspace take 40 s', 'phone');
 SELECT nps.log_conversation(:ida_run, repeat('x', 100001));
 \echo :LAST_ERROR_SQLSTATE
@@ -31,10 +32,11 @@ DELETE FROM nps.conversations;
 
 -- The outbox: CSMs read their runs' messages and change none of them.
 SET ROLE r_ben;
-SELECT recipient, status FROM nps.outbox ORDER BY recipient;
-UPDATE nps.outbox SET recipient = 'me@evil.example' WHERE recipient = 'ida@initech.example';
+SELECT o.recipient, o.status FROM nps.outbox o JOIN nps.runs x ON x.id = o.run_id JOIN nps.cycles c ON c.run_id = x.parent_run_id
+WHERE c.name = 'O1' ORDER BY o.recipient;
+UPDATE nps.outbox SET recipient = 'me@evil.example' WHERE run_id = :ida_run;
 \echo :LAST_ERROR_SQLSTATE
-UPDATE nps.outbox SET status = 'sent' WHERE recipient = 'ida@initech.example';
+UPDATE nps.outbox SET status = 'sent' WHERE run_id = :ida_run;
 \echo :LAST_ERROR_SQLSTATE
 INSERT INTO nps.outbox (run_id, recipient, subject, body) VALUES (:ida_run, 'x@example.com', 'Hi', 'Spam');
 \echo :LAST_ERROR_SQLSTATE
@@ -44,8 +46,8 @@ RESET ROLE;
 -- Senders claim messages for a lease, and only the claimer marks them sent or failed.
 SET SESSION AUTHORIZATION r_mailer;
 SELECT count(*) AS claimed_by_a FROM nps.claim_outbox('mailer-a', 2);
-SELECT count(*) AS claimed_by_b FROM nps.claim_outbox('mailer-b', 10);
-SELECT count(*) AS claimed_again FROM nps.claim_outbox('mailer-c', 10);
+SELECT count(*) > 0 AS claimed_by_b FROM nps.claim_outbox('mailer-b', 1000);
+SELECT count(*) AS claimed_again FROM nps.claim_outbox('mailer-c', 1000);
 SELECT o.id AS mail_a FROM nps.outbox o WHERE o.claimed_by = 'mailer-a' ORDER BY o.id LIMIT 1 \gset
 SELECT nps.mark_sent(:mail_a, 'mailer-b');
 \echo :LAST_ERROR_SQLSTATE
@@ -56,7 +58,8 @@ SELECT nps.claim_outbox('', 1);
 UPDATE nps.outbox SET recipient = 'me@evil.example';
 \echo :LAST_ERROR_SQLSTATE
 RESET SESSION AUTHORIZATION;
-SELECT status, count(*) FROM nps.outbox GROUP BY status ORDER BY status;
+SELECT count(*) FILTER (WHERE status = 'sent') AS sent, count(*) FILTER (WHERE status = 'queued' AND attempts = 1) AS to_retry
+FROM nps.outbox;
 
 -- Each CSM works their projects to the end; the outreach step waits for every one.
 SET ROLE r_lead;

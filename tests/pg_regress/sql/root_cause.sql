@@ -10,8 +10,8 @@ SELECT regress.cycle('RC1', 'root_cause') AS active_step;
 SELECT account, score, suggested, matched, confirmed FROM nps.suggest_root_causes('RC1') ORDER BY account, score;
 SELECT regress.finish_tasks('RC1', 'root_cause');
 \echo :LAST_ERROR_SQLSTATE
-SELECT r.id AS ulf FROM nps.responses r WHERE r.respondent = 'ulf@umbrella.example' \gset
-SELECT r.id AS al FROM nps.responses r WHERE r.respondent = 'al@acme.example' \gset
+SELECT r.id AS ulf FROM nps.responses r JOIN nps.cycles c ON c.id = r.cycle_id WHERE r.respondent = 'ulf@umbrella.example' AND c.name = 'RC1' \gset
+SELECT r.id AS al FROM nps.responses r JOIN nps.cycles c ON c.id = r.cycle_id WHERE r.respondent = 'al@acme.example' AND c.name = 'RC1' \gset
 SELECT nps.assign_root_cause(:ulf, 'unknown');
 \echo :LAST_ERROR_SQLSTATE
 SELECT nps.assign_root_cause(:ulf, 'unknown', note => E'\t\u200b');

@@ -33,12 +33,12 @@ SELECT nps.record_response('S1', 'ACME', 'late@acme.example', 0, 'late', respond
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 -- ... and for a superuser, in replica mode too.
-UPDATE nps.responses SET score = 10 WHERE respondent = 'al@acme.example';
+UPDATE nps.responses SET score = 10 WHERE respondent = 'al@acme.example' AND cycle_id = (SELECT id FROM nps.cycles WHERE name = 'S1');
 \echo :LAST_ERROR_SQLSTATE
-DELETE FROM nps.responses WHERE respondent = 'al@acme.example';
+DELETE FROM nps.responses WHERE respondent = 'al@acme.example' AND cycle_id = (SELECT id FROM nps.cycles WHERE name = 'S1');
 \echo :LAST_ERROR_SQLSTATE
 SET session_replication_role = replica;
-DELETE FROM nps.responses WHERE respondent = 'al@acme.example';
+DELETE FROM nps.responses WHERE respondent = 'al@acme.example' AND cycle_id = (SELECT id FROM nps.cycles WHERE name = 'S1');
 \echo :LAST_ERROR_SQLSTATE
 RESET session_replication_role;
 -- The snapshot is frozen: nobody rewrites it, not even a superuser, and none is written by hand.

@@ -1,0 +1,74 @@
+-- Personal data: each person sees the accounts, responses, conversations and outbox messages of
+-- their book and their work; analysts read the BI views with respondents pseudonymized; plain
+-- contact data only with nps_pii.
+\set SHOW_CONTEXT never
+\set ON_ERROR_ROLLBACK on
+SET client_min_messages = warning;
+
+SET ROLE r_lead;
+SELECT regress.cycle('P1', 'root_cause') AS active_step;
+RESET ROLE;
+-- What each person reads of the raw tables.
+CREATE FUNCTION pg_temp.sees() RETURNS TABLE (accounts bigint, responses bigint, emails text, conversations bigint, outbox bigint)
+LANGUAGE sql AS $$
+    SELECT (SELECT count(*) FROM nps.accounts),
+           (SELECT count(*) FROM nps.responses r WHERE r.cycle_id = (SELECT id FROM nps.cycles WHERE name = 'P1')),
+           (SELECT string_agg(split_part(r.respondent, '@', 2), ',' ORDER BY r.respondent) FROM nps.responses r
+            WHERE r.cycle_id = (SELECT id FROM nps.cycles WHERE name = 'P1')),
+           (SELECT count(*) FROM nps.conversations),
+           (SELECT count(*) FROM nps.outbox o JOIN nps.playbook_runs pb ON pb.run_id = o.run_id
+            WHERE pb.cycle_run_id = (SELECT run_id FROM nps.cycles WHERE name = 'P1'))
+$$;
+SET ROLE r_ava;
+SELECT 'r_ava' AS person, * FROM pg_temp.sees();
+RESET ROLE;
+SET ROLE r_ben;
+SELECT 'r_ben' AS person, * FROM pg_temp.sees();
+RESET ROLE;
+SET ROLE r_lead;
+SELECT 'r_lead' AS person, * FROM pg_temp.sees();
+RESET ROLE;
+SET ROLE r_dual;
+SELECT 'r_dual' AS person, * FROM pg_temp.sees();
+RESET ROLE;
+SET ROLE r_auditor;
+SELECT 'r_auditor' AS person, * FROM pg_temp.sees();
+RESET ROLE;
+SET ROLE r_pii;
+SELECT 'r_pii' AS person, (SELECT count(*) FROM nps.accounts) AS accounts,
+       (SELECT count(*) FROM nps.responses r JOIN nps.cycles c ON c.id = r.cycle_id WHERE c.name = 'P1') AS responses;
+RESET ROLE;
+-- An analyst reads none of the raw tables...
+SET ROLE r_analyst;
+SELECT count(*) FROM nps.responses;
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM nps.accounts;
+\echo :LAST_ERROR_SQLSTATE
+-- ... but every response in nps.response_facts, each respondent under a stable key that is
+-- the same in every cycle and no address.
+SELECT cycle, account, score, segment, length(respondent_key) AS key_length, respondent_key LIKE 'r\_%' AS keyed
+FROM nps.response_facts WHERE cycle = 'P1' ORDER BY response_id;
+SELECT count(*) FILTER (WHERE respondent_key LIKE '%@%') AS addresses_shown FROM nps.response_facts;
+SELECT cycle, responses, nps FROM nps.cycle_headline WHERE cycle = 'P1';
+RESET ROLE;
+-- The key is stable: the same respondent in another cycle gets the same key; it is not a plain
+-- hash anyone could recompute from an address.
+SET ROLE r_lead;
+SELECT name FROM nps.start_cycle('P2', opens_at => '2025-01-01Z', closes_at => '2025-01-15Z', min_responses => 1);
+SELECT respondent FROM nps.record_response('P2', 'ACME', 'ANN@acme.example', 9, responded_at => '2025-01-05Z');
+RESET ROLE;
+SELECT count(DISTINCT f.respondent_key) AS keys_for_ann
+FROM nps.response_facts f JOIN nps.responses r ON r.id = f.response_id WHERE r.respondent = 'ann@acme.example';
+SELECT count(*) AS plain_hashes FROM nps.response_facts f JOIN nps.responses r ON r.id = f.response_id
+WHERE f.respondent_key IN ('r_' || left(md5(r.respondent), 24), 'r_' || left(encode(sha256(r.respondent::bytea), 'hex'), 24));
+-- An application acting as itself for intake sees every account it loads, and no conversation.
+SET SESSION AUTHORIZATION r_intake;
+SELECT count(*) AS intake_accounts FROM nps.accounts;
+SELECT count(*) FROM nps.conversations;
+\echo :LAST_ERROR_SQLSTATE
+RESET SESSION AUTHORIZATION;
+-- A capability role reads nothing of anyone's book.
+SET ROLE r_dual;
+SET ROLE nps_csm;
+SELECT 'nps_csm' AS role, * FROM pg_temp.sees();
+RESET ROLE;
