@@ -120,7 +120,7 @@ BEGIN ATOMIC
     SELECT (SELECT count(DISTINCT (cycle_id, day)) FROM d),
            count(*) FILTER (WHERE responses <> rolled),
            (SELECT format('cycle %s, day %s, score %s: the rollups count %s, the responses %s',
-                          m.cycle_id, m.day, m.score, m.rolled, m.responses)
+                          m.cycle_id, to_char(m.day, 'YYYY-MM-DD'), m.score, m.rolled, m.responses)
             FROM d m WHERE m.responses <> m.rolled ORDER BY m.cycle_id, m.day, m.score LIMIT 1)
     FROM d;
 END;

@@ -54,7 +54,7 @@ SELECT responses, nps FROM nps.trend_monthly WHERE month = '2025-01-01';
 UPDATE nps.response_rollups SET counts[11] = counts[11] + 1000;
 \echo :LAST_ERROR_SQLSTATE
 ALTER TABLE nps.response_rollups DISABLE TRIGGER rollups_guard;
-UPDATE nps.response_rollups SET counts[11] = counts[11] + 1000 WHERE day = '2025-01-05';
+UPDATE nps.response_rollups SET counts[11] = counts[11] + 1000 WHERE day = '2025-01-05' AND cycle_id = (SELECT id FROM nps.cycles WHERE name = 'S1');
 ALTER TABLE nps.response_rollups ENABLE TRIGGER rollups_guard;
 SELECT responses, nps FROM nps.trend_monthly WHERE month = '2025-01-01';
 SELECT chain, ok, problem, detail FROM nps.verify_audit() WHERE chain LIKE 'derived:%';
