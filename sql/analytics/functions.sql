@@ -5,13 +5,13 @@
 -------------------------------------------------------------------------------------------------
 -- Segments
 -------------------------------------------------------------------------------------------------
-CREATE FUNCTION nps_segment(score smallint, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
+CREATE OR REPLACE FUNCTION nps_segment(score smallint, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
   RETURNS nps_segment AS 'MODULE_PATHNAME', 'nps_segment_int2'
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION nps_segment(score integer, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
+CREATE OR REPLACE FUNCTION nps_segment(score integer, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
   RETURNS nps_segment AS 'MODULE_PATHNAME', 'nps_segment_int4'
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION nps_segment(score bigint, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
+CREATE OR REPLACE FUNCTION nps_segment(score bigint, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
   RETURNS nps_segment AS 'MODULE_PATHNAME', 'nps_segment_int8'
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nps_segment(smallint, integer, integer) IS
@@ -24,41 +24,41 @@ COMMENT ON FUNCTION nps_segment(bigint, integer, integer) IS
 -------------------------------------------------------------------------------------------------
 -- Aggregate support functions (not for direct use)
 -------------------------------------------------------------------------------------------------
-CREATE FUNCTION nps_trans(internal, smallint) RETURNS internal
+CREATE OR REPLACE FUNCTION nps_trans(internal, smallint) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_trans_int2' LANGUAGE c IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION nps_trans(internal, integer) RETURNS internal
+CREATE OR REPLACE FUNCTION nps_trans(internal, integer) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_trans_int4' LANGUAGE c IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION nps_trans(internal, bigint) RETURNS internal
+CREATE OR REPLACE FUNCTION nps_trans(internal, bigint) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_trans_int8' LANGUAGE c IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION nps_trans(internal, smallint, integer, integer) RETURNS internal
+CREATE OR REPLACE FUNCTION nps_trans(internal, smallint, integer, integer) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_trans_int2' LANGUAGE c IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION nps_trans(internal, integer, integer, integer) RETURNS internal
+CREATE OR REPLACE FUNCTION nps_trans(internal, integer, integer, integer) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_trans_int4' LANGUAGE c IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION nps_trans(internal, bigint, integer, integer) RETURNS internal
+CREATE OR REPLACE FUNCTION nps_trans(internal, bigint, integer, integer) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_trans_int8' LANGUAGE c IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION nps_weighted_trans(internal, smallint, double precision) RETURNS internal
+CREATE OR REPLACE FUNCTION nps_weighted_trans(internal, smallint, double precision) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_weighted_trans_int2' LANGUAGE c IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION nps_weighted_trans(internal, integer, double precision) RETURNS internal
+CREATE OR REPLACE FUNCTION nps_weighted_trans(internal, integer, double precision) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_weighted_trans_int4' LANGUAGE c IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION nps_weighted_trans(internal, bigint, double precision) RETURNS internal
+CREATE OR REPLACE FUNCTION nps_weighted_trans(internal, bigint, double precision) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_weighted_trans_int8' LANGUAGE c IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION nps_inv_trans(internal, smallint) RETURNS internal
+CREATE OR REPLACE FUNCTION nps_inv_trans(internal, smallint) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_inv_trans_int2' LANGUAGE c IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION nps_inv_trans(internal, integer) RETURNS internal
+CREATE OR REPLACE FUNCTION nps_inv_trans(internal, integer) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_inv_trans_int4' LANGUAGE c IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION nps_inv_trans(internal, bigint) RETURNS internal
+CREATE OR REPLACE FUNCTION nps_inv_trans(internal, bigint) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_inv_trans_int8' LANGUAGE c IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION nps_rollup_trans(internal, nps_summary) RETURNS internal
+CREATE OR REPLACE FUNCTION nps_rollup_trans(internal, nps_summary) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_rollup_trans' LANGUAGE c IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION nps_state_combine(internal, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION nps_state_combine(internal, internal) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_state_combine' LANGUAGE c IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION nps_state_serialize(internal) RETURNS bytea
+CREATE OR REPLACE FUNCTION nps_state_serialize(internal) RETURNS bytea
   AS 'MODULE_PATHNAME', 'nps_state_serialize' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION nps_state_deserialize(bytea, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION nps_state_deserialize(bytea, internal) RETURNS internal
   AS 'MODULE_PATHNAME', 'nps_state_deserialize' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION nps_state_score(internal) RETURNS double precision
+CREATE OR REPLACE FUNCTION nps_state_score(internal) RETURNS double precision
   AS 'MODULE_PATHNAME', 'nps_state_score' LANGUAGE c IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION nps_state_summary(internal) RETURNS nps_summary
+CREATE OR REPLACE FUNCTION nps_state_summary(internal) RETURNS nps_summary
   AS 'MODULE_PATHNAME', 'nps_state_summary' LANGUAGE c IMMUTABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION nps_trans(internal, smallint) IS 'Transition function of nps_score(smallint) and nps_agg(smallint); not for direct use.';
@@ -84,7 +84,7 @@ COMMENT ON FUNCTION nps_state_summary(internal) IS 'Final function of nps_agg() 
 -- Aggregates
 -------------------------------------------------------------------------------------------------
 -- smallint scores
-CREATE AGGREGATE nps_score(score smallint) (
+CREATE OR REPLACE AGGREGATE nps_score(score smallint) (
   SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_score,
   COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
   DESERIALFUNC = nps_state_deserialize,
@@ -93,13 +93,13 @@ CREATE AGGREGATE nps_score(score smallint) (
   PARALLEL = SAFE);
 COMMENT ON AGGREGATE nps_score(smallint) IS
   'Net Promoter Score of 0-10 scores with the standard bands (promoters 9-10, detractors 0-6): 100 * (promoters - detractors) / responses, in -100..100. NULL scores are ignored; no responses gives NULL. Score outside 0..10: SQLSTATE 22003. Parallel safe; supports moving windows.';
-CREATE AGGREGATE nps_score(score smallint, promoter_min integer, detractor_max integer) (
+CREATE OR REPLACE AGGREGATE nps_score(score smallint, promoter_min integer, detractor_max integer) (
   SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_score,
   COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
   DESERIALFUNC = nps_state_deserialize, PARALLEL = SAFE);
 COMMENT ON AGGREGATE nps_score(smallint, integer, integer) IS
   'Net Promoter Score with custom bands: promoters score at least promoter_min, detractors at most detractor_max (the same for every row). Bad bands: SQLSTATE 22023.';
-CREATE AGGREGATE nps_agg(score smallint) (
+CREATE OR REPLACE AGGREGATE nps_agg(score smallint) (
   SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_summary,
   COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
   DESERIALFUNC = nps_state_deserialize,
@@ -108,7 +108,7 @@ CREATE AGGREGATE nps_agg(score smallint) (
   PARALLEL = SAFE);
 COMMENT ON AGGREGATE nps_agg(smallint) IS
   'nps_summary (0-10 histogram) of the scores, for two-step aggregation: store it, merge with nps_rollup(), read with nps_score(), nps_ci()... NULL scores are ignored; no responses gives NULL.';
-CREATE AGGREGATE nps_agg(score smallint, weight double precision) (
+CREATE OR REPLACE AGGREGATE nps_agg(score smallint, weight double precision) (
   SFUNC = nps_weighted_trans, STYPE = internal, FINALFUNC = nps_state_summary,
   COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
   DESERIALFUNC = nps_state_deserialize, PARALLEL = SAFE);
@@ -116,7 +116,7 @@ COMMENT ON AGGREGATE nps_agg(smallint, double precision) IS
   'Weighted nps_summary (e.g. weight = ARR): the score uses weighted shares, intervals use Kish''s effective sample size. Rows with a NULL score or weight are ignored. Negative, NaN or infinite weight: SQLSTATE 22023.';
 
 -- integer scores
-CREATE AGGREGATE nps_score(score integer) (
+CREATE OR REPLACE AGGREGATE nps_score(score integer) (
   SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_score,
   COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
   DESERIALFUNC = nps_state_deserialize,
@@ -125,13 +125,13 @@ CREATE AGGREGATE nps_score(score integer) (
   PARALLEL = SAFE);
 COMMENT ON AGGREGATE nps_score(integer) IS
   'Net Promoter Score of 0-10 scores with the standard bands (promoters 9-10, detractors 0-6): 100 * (promoters - detractors) / responses, in -100..100. NULL scores are ignored; no responses gives NULL. Score outside 0..10: SQLSTATE 22003. Parallel safe; supports moving windows.';
-CREATE AGGREGATE nps_score(score integer, promoter_min integer, detractor_max integer) (
+CREATE OR REPLACE AGGREGATE nps_score(score integer, promoter_min integer, detractor_max integer) (
   SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_score,
   COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
   DESERIALFUNC = nps_state_deserialize, PARALLEL = SAFE);
 COMMENT ON AGGREGATE nps_score(integer, integer, integer) IS
   'Net Promoter Score with custom bands: promoters score at least promoter_min, detractors at most detractor_max (the same for every row). Bad bands: SQLSTATE 22023.';
-CREATE AGGREGATE nps_agg(score integer) (
+CREATE OR REPLACE AGGREGATE nps_agg(score integer) (
   SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_summary,
   COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
   DESERIALFUNC = nps_state_deserialize,
@@ -140,7 +140,7 @@ CREATE AGGREGATE nps_agg(score integer) (
   PARALLEL = SAFE);
 COMMENT ON AGGREGATE nps_agg(integer) IS
   'nps_summary (0-10 histogram) of the scores, for two-step aggregation: store it, merge with nps_rollup(), read with nps_score(), nps_ci()... NULL scores are ignored; no responses gives NULL.';
-CREATE AGGREGATE nps_agg(score integer, weight double precision) (
+CREATE OR REPLACE AGGREGATE nps_agg(score integer, weight double precision) (
   SFUNC = nps_weighted_trans, STYPE = internal, FINALFUNC = nps_state_summary,
   COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
   DESERIALFUNC = nps_state_deserialize, PARALLEL = SAFE);
@@ -148,7 +148,7 @@ COMMENT ON AGGREGATE nps_agg(integer, double precision) IS
   'Weighted nps_summary (e.g. weight = ARR): the score uses weighted shares, intervals use Kish''s effective sample size. Rows with a NULL score or weight are ignored. Negative, NaN or infinite weight: SQLSTATE 22023.';
 
 -- bigint scores
-CREATE AGGREGATE nps_score(score bigint) (
+CREATE OR REPLACE AGGREGATE nps_score(score bigint) (
   SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_score,
   COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
   DESERIALFUNC = nps_state_deserialize,
@@ -157,13 +157,13 @@ CREATE AGGREGATE nps_score(score bigint) (
   PARALLEL = SAFE);
 COMMENT ON AGGREGATE nps_score(bigint) IS
   'Net Promoter Score of 0-10 scores with the standard bands (promoters 9-10, detractors 0-6): 100 * (promoters - detractors) / responses, in -100..100. NULL scores are ignored; no responses gives NULL. Score outside 0..10: SQLSTATE 22003. Parallel safe; supports moving windows.';
-CREATE AGGREGATE nps_score(score bigint, promoter_min integer, detractor_max integer) (
+CREATE OR REPLACE AGGREGATE nps_score(score bigint, promoter_min integer, detractor_max integer) (
   SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_score,
   COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
   DESERIALFUNC = nps_state_deserialize, PARALLEL = SAFE);
 COMMENT ON AGGREGATE nps_score(bigint, integer, integer) IS
   'Net Promoter Score with custom bands: promoters score at least promoter_min, detractors at most detractor_max (the same for every row). Bad bands: SQLSTATE 22023.';
-CREATE AGGREGATE nps_agg(score bigint) (
+CREATE OR REPLACE AGGREGATE nps_agg(score bigint) (
   SFUNC = nps_trans, STYPE = internal, FINALFUNC = nps_state_summary,
   COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
   DESERIALFUNC = nps_state_deserialize,
@@ -172,14 +172,14 @@ CREATE AGGREGATE nps_agg(score bigint) (
   PARALLEL = SAFE);
 COMMENT ON AGGREGATE nps_agg(bigint) IS
   'nps_summary (0-10 histogram) of the scores, for two-step aggregation: store it, merge with nps_rollup(), read with nps_score(), nps_ci()... NULL scores are ignored; no responses gives NULL.';
-CREATE AGGREGATE nps_agg(score bigint, weight double precision) (
+CREATE OR REPLACE AGGREGATE nps_agg(score bigint, weight double precision) (
   SFUNC = nps_weighted_trans, STYPE = internal, FINALFUNC = nps_state_summary,
   COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
   DESERIALFUNC = nps_state_deserialize, PARALLEL = SAFE);
 COMMENT ON AGGREGATE nps_agg(bigint, double precision) IS
   'Weighted nps_summary (e.g. weight = ARR): the score uses weighted shares, intervals use Kish''s effective sample size. Rows with a NULL score or weight are ignored. Negative, NaN or infinite weight: SQLSTATE 22023.';
 
-CREATE AGGREGATE nps_rollup(nps_summary) (
+CREATE OR REPLACE AGGREGATE nps_rollup(nps_summary) (
   SFUNC = nps_rollup_trans, STYPE = internal, FINALFUNC = nps_state_summary,
   COMBINEFUNC = nps_state_combine, SERIALFUNC = nps_state_serialize,
   DESERIALFUNC = nps_state_deserialize, PARALLEL = SAFE);
@@ -189,71 +189,71 @@ COMMENT ON AGGREGATE nps_rollup(nps_summary) IS
 -------------------------------------------------------------------------------------------------
 -- Accessors
 -------------------------------------------------------------------------------------------------
-CREATE FUNCTION nps_score(s nps_summary, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
+CREATE OR REPLACE FUNCTION nps_score(s nps_summary, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
   RETURNS double precision AS 'MODULE_PATHNAME', 'nps_summary_score'
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nps_score(nps_summary, integer, integer) IS
   'NPS of a summary (weighted shares when weighted), -100..100, under the given bands (default 9/6); NULL when the summary has no weight.';
 
-CREATE FUNCTION nps_responses(s nps_summary) RETURNS bigint
+CREATE OR REPLACE FUNCTION nps_responses(s nps_summary) RETURNS bigint
   AS 'MODULE_PATHNAME', 'nps_summary_responses' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nps_responses(nps_summary) IS
   'Number of responses (rows) in the summary, weighted or not. See nps_total_weight() and nps_effective_n() for weighted summaries.';
 
-CREATE FUNCTION nps_total_weight(s nps_summary) RETURNS double precision
+CREATE OR REPLACE FUNCTION nps_total_weight(s nps_summary) RETURNS double precision
   AS 'MODULE_PATHNAME', 'nps_summary_total_weight' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nps_total_weight(nps_summary) IS
   'Sum of the weights in the summary; equals nps_responses() for an unweighted summary.';
 
-CREATE FUNCTION nps_effective_n(s nps_summary) RETURNS double precision
+CREATE OR REPLACE FUNCTION nps_effective_n(s nps_summary) RETURNS double precision
   AS 'MODULE_PATHNAME', 'nps_summary_effective_n' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nps_effective_n(nps_summary) IS
   'Kish''s effective sample size (sum w)^2 / sum w^2, the n used by intervals and tests; equals nps_responses() when unweighted, NULL without weight.';
 
-CREATE FUNCTION nps_promoters(s nps_summary, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
+CREATE OR REPLACE FUNCTION nps_promoters(s nps_summary, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
   RETURNS bigint AS 'MODULE_PATHNAME', 'nps_summary_promoters'
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nps_promoters(nps_summary, integer, integer) IS
   'Number of promoter responses (score >= promoter_min, default 9).';
-CREATE FUNCTION nps_passives(s nps_summary, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
+CREATE OR REPLACE FUNCTION nps_passives(s nps_summary, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
   RETURNS bigint AS 'MODULE_PATHNAME', 'nps_summary_passives'
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nps_passives(nps_summary, integer, integer) IS
   'Number of passive responses (between detractor_max and promoter_min, default 7-8).';
-CREATE FUNCTION nps_detractors(s nps_summary, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
+CREATE OR REPLACE FUNCTION nps_detractors(s nps_summary, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
   RETURNS bigint AS 'MODULE_PATHNAME', 'nps_summary_detractors'
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nps_detractors(nps_summary, integer, integer) IS
   'Number of detractor responses (score <= detractor_max, default 6).';
 
-CREATE FUNCTION nps_histogram(s nps_summary) RETURNS bigint[]
+CREATE OR REPLACE FUNCTION nps_histogram(s nps_summary) RETURNS bigint[]
   AS 'MODULE_PATHNAME', 'nps_summary_histogram' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nps_histogram(nps_summary) IS
   'Responses per score as bigint[11]; element 1 is score 0, element 11 is score 10.';
 
-CREATE FUNCTION nps_weights(s nps_summary) RETURNS double precision[]
+CREATE OR REPLACE FUNCTION nps_weights(s nps_summary) RETURNS double precision[]
   AS 'MODULE_PATHNAME', 'nps_summary_weights' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nps_weights(nps_summary) IS
   'Weight per score as double precision[11] (element 1 is score 0); the counts when unweighted.';
 
-CREATE FUNCTION nps_mean(s nps_summary) RETURNS double precision
+CREATE OR REPLACE FUNCTION nps_mean(s nps_summary) RETURNS double precision
   AS 'MODULE_PATHNAME', 'nps_summary_mean' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nps_mean(nps_summary) IS 'Mean score 0..10 (weighted when weighted); NULL without weight.';
 
-CREATE FUNCTION nps_std_error(s nps_summary, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
+CREATE OR REPLACE FUNCTION nps_std_error(s nps_summary, promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
   RETURNS double precision AS 'MODULE_PATHNAME', 'nps_summary_std_error'
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nps_std_error(nps_summary, integer, integer) IS
   'Standard error of the score in NPS points: 100 * sqrt((p + d - (p - d)^2) / n), n = effective sample size.';
 
-CREATE FUNCTION nps_moe(s nps_summary, level double precision DEFAULT 0.95,
+CREATE OR REPLACE FUNCTION nps_moe(s nps_summary, level double precision DEFAULT 0.95,
                         promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
   RETURNS double precision AS 'MODULE_PATHNAME', 'nps_summary_moe'
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nps_moe(nps_summary, double precision, integer, integer) IS
   'Margin of error (Wald half-width) of the score at the confidence level (default 0.95), in NPS points. Level outside (0, 1): SQLSTATE 22023.';
 
-CREATE FUNCTION nps_ci(s nps_summary, level double precision DEFAULT 0.95,
+CREATE OR REPLACE FUNCTION nps_ci(s nps_summary, level double precision DEFAULT 0.95,
                        method text DEFAULT 'adjusted_wald',
                        promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
   RETURNS nps_interval AS 'MODULE_PATHNAME', 'nps_summary_ci'
@@ -261,7 +261,7 @@ CREATE FUNCTION nps_ci(s nps_summary, level double precision DEFAULT 0.95,
 COMMENT ON FUNCTION nps_ci(nps_summary, double precision, text, integer, integer) IS
   'Confidence interval (low, high) of the score, clipped to -100..100. method: ''adjusted_wald'' (default; adds 3 to n and 0.75 to promoters and detractors, centred on the adjusted estimate) or ''wald''. Bad level or method: SQLSTATE 22023.';
 
-CREATE FUNCTION nps_compare(a nps_summary, b nps_summary,
+CREATE OR REPLACE FUNCTION nps_compare(a nps_summary, b nps_summary,
                             promoter_min integer DEFAULT 9, detractor_max integer DEFAULT 6)
   RETURNS nps_comparison AS 'MODULE_PATHNAME', 'nps_summary_compare'
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;

@@ -3,7 +3,7 @@
 -------------------------------------------------------------------------------------------------
 -- Reading: a run's timeline
 -------------------------------------------------------------------------------------------------
-CREATE FUNCTION nps._audit_object(table_name text, pk jsonb, label text) RETURNS text
+CREATE OR REPLACE FUNCTION nps._audit_object(table_name text, pk jsonb, label text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
 BEGIN ATOMIC
     SELECT regexp_replace(replace(split_part(table_name, '.', 2), '_', ' '), 's$', '')
@@ -12,7 +12,7 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION nps._audit_object(text, jsonb, text) IS 'Internal: how run_history names a row, e.g. task #12 "First contact".';
 
-CREATE FUNCTION nps._audit_changes(old jsonb, new jsonb) RETURNS text
+CREATE OR REPLACE FUNCTION nps._audit_changes(old jsonb, new jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
 BEGIN ATOMIC
     SELECT string_agg(format('%s: %s → %s', n.key,
@@ -22,7 +22,7 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION nps._audit_changes(jsonb, jsonb) IS 'Internal: an UPDATE''s changed columns as "column: old → new; …".';
 
-CREATE FUNCTION nps.run_history(run bigint, include_children boolean DEFAULT false)
+CREATE OR REPLACE FUNCTION nps.run_history(run bigint, include_children boolean DEFAULT false)
     RETURNS TABLE (run_id bigint, pos bigint, at timestamptz, who text, action text, object text,
                    changes text, reason text, entry_id bigint)
     LANGUAGE plpgsql STABLE

@@ -100,8 +100,6 @@ CREATE TABLE nps.responses (
     run_id       bigint NOT NULL REFERENCES nps.runs (id),
     account_id   bigint NOT NULL REFERENCES nps.accounts (id),
     respondent   text NOT NULL CHECK (respondent <> ''),
-    respondent_as_given text NOT NULL,
-    pseudonym    text NOT NULL,
     score        smallint NOT NULL,
     segment      nps_segment NOT NULL,
     comment      text,
@@ -110,6 +108,8 @@ CREATE TABLE nps.responses (
     recorded_at  timestamptz NOT NULL DEFAULT now(),
     recorded_by  text NOT NULL,
     submissions  integer NOT NULL DEFAULT 1 CHECK (submissions >= 1),
+    respondent_as_given text NOT NULL,
+    pseudonym    text NOT NULL,
     UNIQUE (cycle_id, respondent)
 );
 CREATE INDEX ON nps.responses (account_id);

@@ -113,10 +113,10 @@ CREATE TABLE nps.runs (
     started_by       text NOT NULL,
     finished_at      timestamptz,
     cancel_reason    text,
-    CHECK (parent_run_id <> id),
     CHECK ((status = 'active') = (finished_at IS NULL)),
     CHECK ((status = 'cancelled') = (cancel_reason IS NOT NULL)),
-    CHECK (jsonb_typeof(subject) = 'object')
+    CHECK (jsonb_typeof(subject) = 'object'),
+    CHECK (parent_run_id <> id)
 );
 CREATE INDEX ON nps.runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
 CREATE INDEX ON nps.runs (subject_type, subject_id);
@@ -189,13 +189,11 @@ CREATE TABLE nps.tasks (
     title          text NOT NULL,
     description    text NOT NULL DEFAULT '',
     owner          text REFERENCES nps.people (identity),
-    queue          text,
     previous_owner text REFERENCES nps.people (identity),
     due_days       integer NOT NULL DEFAULT 0,
     due_hours      integer NOT NULL DEFAULT 0,
     due_business   boolean NOT NULL DEFAULT false,
     due_at         timestamptz,
-    due_reason     text,
     fields_spec    jsonb NOT NULL DEFAULT '[]',
     fields         jsonb NOT NULL DEFAULT '{}',
     note           text,
@@ -203,10 +201,12 @@ CREATE TABLE nps.tasks (
     completed_at   timestamptz,
     completed_by   text,
     cancel_reason  text,
+    queue          text,
+    due_reason     text,
     UNIQUE (step_id, key),
-    CHECK (owner IS NOT NULL OR queue IS NOT NULL),
     CHECK ((status = 'open') = (completed_at IS NULL)),
-    CHECK ((status = 'cancelled') = (cancel_reason IS NOT NULL))
+    CHECK ((status = 'cancelled') = (cancel_reason IS NOT NULL)),
+    CHECK (owner IS NOT NULL OR queue IS NOT NULL)
 );
 CREATE INDEX ON nps.tasks (run_id);
 CREATE INDEX ON nps.tasks (owner) WHERE status = 'open';

@@ -30,6 +30,10 @@ BEGIN
     REVOKE ALL ON ALL TABLES IN SCHEMA nps FROM PUBLIC;
     REVOKE ALL ON ALL SEQUENCES IN SCHEMA nps FROM PUBLIC;
     REVOKE ALL ON SCHEMA nps FROM PUBLIC;
+    -- What an earlier release granted goes too: the grants below are all there is.
+    EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA nps FROM %s', staff);
+    EXECUTE format('REVOKE ALL ON ALL ROUTINES IN SCHEMA nps FROM %s', staff);
+    EXECUTE format('REVOKE ALL ON SCHEMA nps FROM %s', staff);
     EXECUTE format('GRANT USAGE ON SCHEMA nps TO %s', staff);
 
     -- Analytics: the pure functions and aggregates, for every role (analysts in BI tools, and

@@ -155,12 +155,12 @@ pub struct Field {
     /// The table a `reference` field points into (its single-column primary key), e.g. `nps.runs`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
-    /// The least value of a `number` field.
+    /// The least value of a `number` field (kept as written: 0 stays 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
+    pub min: Option<serde_json::Number>,
     /// The greatest value of a `number` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max: Option<f64>,
+    pub max: Option<serde_json::Number>,
     /// A `number` field takes whole numbers only.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub integer: bool,
@@ -168,6 +168,16 @@ pub struct Field {
 
 fn yes() -> bool {
     true
+}
+
+impl Field {
+    fn min_f64(&self) -> Option<f64> {
+        self.min.as_ref().and_then(serde_json::Number::as_f64)
+    }
+
+    fn max_f64(&self) -> Option<f64> {
+        self.max.as_ref().and_then(serde_json::Number::as_f64)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -273,12 +283,12 @@ fn check_fields(path: &str, fields: &[Field]) -> Result<()> {
         if f.kind != FieldType::Number && (f.min.is_some() || f.max.is_some() || f.integer) {
             return Err(invalid(&p, "only a number field has min, max or integer"));
         }
-        for (bound, v) in [("min", f.min), ("max", f.max)] {
+        for (bound, v) in [("min", f.min_f64()), ("max", f.max_f64())] {
             if v.is_some_and(|v| !v.is_finite()) {
                 return Err(invalid(&format!("{p}.{bound}"), "a bound is a finite number"));
             }
         }
-        if let (Some(lo), Some(hi)) = (f.min, f.max) {
+        if let (Some(lo), Some(hi)) = (f.min_f64(), f.max_f64()) {
             if lo > hi {
                 return Err(invalid(&format!("{p}.max"), format!("max {hi} is below min {lo}")));
             }
@@ -453,8 +463,8 @@ pub fn check_values(what: &str, fields: &[Field], values: &Value, complete: bool
         }
         if let Some(x) = v.as_f64().filter(|_| f.kind == FieldType::Number) {
             let whole = !f.integer || x.fract() == 0.0;
-            if !whole || f.min.is_some_and(|lo| x < lo) || f.max.is_some_and(|hi| x > hi) {
-                let range = match (f.min, f.max) {
+            if !whole || f.min_f64().is_some_and(|lo| x < lo) || f.max_f64().is_some_and(|hi| x > hi) {
+                let range = match (&f.min, &f.max) {
                     (Some(lo), Some(hi)) => format!(" from {lo} to {hi}"),
                     (Some(lo), None) => format!(" of {lo} or more"),
                     (None, Some(hi)) => format!(" of {hi} or less"),
