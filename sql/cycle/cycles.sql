@@ -87,6 +87,10 @@ BEGIN
         NEW.created_at := now();
     END IF;
     NEW.external_id := nps._text('external id of an account', NEW.external_id, 'name');
+    IF TG_OP = 'INSERT' AND EXISTS (SELECT 1 FROM nps.accounts x WHERE x.external_id = NEW.external_id) THEN
+        RAISE EXCEPTION 'account "%" exists already', NEW.external_id
+            USING ERRCODE = 'unique_violation', HINT = 'Change the existing account (UPDATE nps.accounts), or give the new one its own external id.';
+    END IF;
     NEW.name := nps._text(format('the name of account %s', NEW.external_id), NEW.name, 'title');
     IF NEW.csm IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.csm IS DISTINCT FROM OLD.csm) THEN
         NEW.csm := nps._person(NEW.csm, format('CSM of account %s', NEW.external_id));

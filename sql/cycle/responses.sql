@@ -47,10 +47,16 @@ BEGIN
         NEW.respondent := nps._text('respondent', NEW.respondent, 'identity');
         NEW.pseudonym := nps._pseudonym(NEW.respondent);
         NEW.submissions := 1;
+        IF NOT (nps._in_scope('record', NEW.cycle_id) OR nps._in_scope('ingest', 0))
+           AND EXISTS (SELECT 1 FROM nps.responses x WHERE x.cycle_id = NEW.cycle_id AND x.respondent = NEW.respondent) THEN
+            RAISE EXCEPTION 'respondent "%" answered cycle % already', left(NEW.respondent, 80), NEW.cycle_id
+                USING ERRCODE = 'unique_violation',
+                      HINT = 'A re-submission replaces the earlier answer: nps.record_response(cycle, account, respondent, score, …).';
+        END IF;
     ELSE
-        NEW.respondent := OLD.respondent;
-        NEW.respondent_as_given := OLD.respondent_as_given;
-        NEW.pseudonym := OLD.pseudonym;
+        PERFORM nps._immutable(format('response #%s', OLD.id), to_jsonb(OLD), to_jsonb(NEW),
+                               '{respondent,respondent_as_given,pseudonym}',
+                               'A response belongs to its respondent; record a new one instead.');
         NEW.submissions := OLD.submissions + 1;
     END IF;
     IF NEW.score IS NULL OR NEW.responded_at IS NULL THEN
@@ -148,6 +154,9 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use one of email, in_app, web, sms, phone, meeting, other.';
     END IF;
+    -- A re-submission is this upsert's to make (the guard refuses a plain INSERT of a respondent
+    -- who answered already).
+    PERFORM nps._scope_enter('record', c_id);
     INSERT INTO nps.responses AS x (cycle_id, run_id, account_id, respondent, respondent_as_given, score, segment,
                                     comment, channel, responded_at, recorded_by)
     VALUES (c_id, 0, a_id, record_response.respondent, '', record_response.score, 'passive',
@@ -156,6 +165,7 @@ BEGIN
        SET account_id = EXCLUDED.account_id, score = EXCLUDED.score, comment = EXCLUDED.comment,
            channel = EXCLUDED.channel, responded_at = EXCLUDED.responded_at
     RETURNING * INTO r;
+    PERFORM nps._scope_leave('record', c_id);
     RETURN r;
 END;
 $$;

@@ -140,6 +140,10 @@ BEGIN
             USING ERRCODE = 'NP006', HINT = 'Record a new approval request instead of changing a decision.';
     END IF;
     me := nps.current_person();
+    IF NEW.approval_id IS NULL THEN
+        RAISE EXCEPTION 'no approval named: the approval id is NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'nps.pending_approvals lists the approvals you can decide.';
+    END IF;
     -- The approval row lock orders concurrent decisions: the second sees the first.
     SELECT * INTO a FROM nps.approvals ap WHERE ap.id = NEW.approval_id FOR UPDATE;
     IF NOT FOUND THEN

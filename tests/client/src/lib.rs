@@ -230,9 +230,14 @@ pub fn audit_replays(c: &mut Client) -> Vec<String> {
         .collect();
     let mut problems = Vec::new();
     for (table, keys) in tables {
-        // The shipped templates (ids up to 1000) come with the extension's install script,
-        // before any chain exists; they are versioned with the extension, not audited.
-        let installed = if table == "nps.templates" { "x.id <= 1000" } else { "false" };
+        // What the extension's install script writes (the shipped templates, ids up to 1000,
+        // the cycle's hooks into them and the shipped audit registrations) is versioned with
+        // the extension, not audited.
+        let installed = match table.as_str() {
+            "nps.templates" => "x.id <= 1000",
+            "nps.hooks" | "nps.audit_registry" => "x.shipped",
+            _ => "false",
+        };
         let sql = format!(
             "WITH replay AS (
                  SELECT pk, pg_temp.jsonb_fold(new ORDER BY id) AS img, (array_agg(op ORDER BY id DESC))[1] AS last_op

@@ -56,17 +56,29 @@ fn fixture(c: &mut Client) {
             ("ct_lead", "nps_csm"),
             ("ct_lead", "nps_approver"),
             ("ct_csm", "nps_csm"),
+            ("ct_csm2", "nps_csm"),
             ("ct_director", "nps_approver"),
             ("ct_analyst", "nps_analyst"),
+            ("ct_stranger", "nps_csm"),
+            ("ct_app", "nps_csm"),
+            ("ct_mailer", "nps_mailer"),
         ],
     );
     c.batch_execute(
         r#"
+        SELECT nps.add_person(p, p) FROM unnest(ARRAY['ct_admin', 'ct_lead', 'ct_director', 'ct_analyst']) p;
+        SELECT nps.add_person('ct_csm', 'ct_csm', lead => 'ct_lead');
+        SELECT nps.add_person('ct_csm2', 'ct_csm2', lead => 'ct_lead');
+        SELECT nps.add_application('ct_app', 'The catalogue''s portal');
+        SELECT nps.add_application('ct_mailer', 'The catalogue''s mail relay');
+        SELECT nps.add_person('user@ct.example', 'A portal user', application => 'ct_app', roles => '{nps_csm}');
+
         SET ROLE ct_admin;
-        INSERT INTO nps.accounts (external_id, name, csm, tier) VALUES ('CT-1', 'One', 'ct_csm', 'gold'), ('CT-2', 'Two', 'ct_csm', 'silver');
+        INSERT INTO nps.accounts (external_id, name, csm, tier) VALUES ('CT-1', 'One', 'ct_csm', 'gold'), ('CT-2', 'Two', 'ct_csm2', 'silver');
         SELECT nps.import_template('{"name": "CT Gate", "steps": [
             {"key": "work", "name": "Work", "tasks": [{"key": "work", "title": "Work", "owner": "run_owner",
-                "fields": [{"name": "note", "type": "text"}, {"name": "hours", "type": "number", "required": false}]}]},
+                "fields": [{"name": "note", "type": "text"}, {"name": "hours", "type": "number", "required": false},
+                           {"name": "score", "type": "number", "required": false, "min": 0, "max": 10, "integer": true}]}]},
             {"key": "gate", "name": "Gate", "approval": {"role": "nps_approver", "min_approvers": 1},
                 "tasks": [{"key": "prep", "title": "Prepare", "owner": "run_owner"}]},
             {"key": "after", "name": "After", "tasks": [{"key": "done", "title": "Done", "owner": "run_owner"}]}]}');
@@ -75,6 +87,7 @@ fn fixture(c: &mut Client) {
         SET ROLE ct_lead;
         SELECT nps.start_cycle('CT', opens_at => '2026-01-01Z', closes_at => '2099-01-01Z', min_responses => 50);
         SELECT nps.record_response('CT', 'CT-1', 'first@ct.example', 3, 'Pages are slow');
+        SELECT nps.add_invitations('CT', 10);
         SELECT nps.start_cycle('CT-past', opens_at => '2025-01-01Z', closes_at => '2025-01-15Z', min_responses => 5);
         SELECT nps.record_response('CT-past', 'CT-1', 'past@ct.example', 8, responded_at => '2025-01-05Z');
         SELECT nps.start_cycle('CT-seg', opens_at => '2025-03-01Z', closes_at => '2025-03-10Z', min_responses => 2);
@@ -103,11 +116,16 @@ fn fixture(c: &mut Client) {
 
         CREATE TABLE public.ct_ids AS
         SELECT 'ct open work'::text AS handle, t.id FROM nps.tasks t JOIN nps.runs r ON r.id = t.run_id
-        WHERE r.title = 'ct open' AND t.key = 'work';
+        WHERE r.title = 'ct open' AND t.key = 'work'
+        UNION ALL SELECT 'ct open run', r.id FROM nps.runs r WHERE r.title = 'ct open'
+        UNION ALL SELECT 'ct pending approval', a.id FROM nps.approvals a WHERE a.note = 'ct pending';
         GRANT SELECT ON public.ct_ids TO PUBLIC;
 
-        SET ROLE ct_csm;
-        INSERT INTO nps.outbox (recipient, subject, body) VALUES ('d@ct.example', 'About your answer', 'Hello');
+        -- A queued e-mail, seeded as a restore would (only playbooks queue messages), and claimed.
+        SET session_replication_role = replica;
+        INSERT INTO nps.outbox (recipient, subject, body, created_by) VALUES ('d@ct.example', 'About your answer', 'Hello', 'pg_nps');
+        RESET session_replication_role;
+        SET ROLE ct_mailer;
         SELECT count(*) FROM nps.claim_outbox('mailer-a', 1);
         RESET ROLE;
         "#,

@@ -1,7 +1,8 @@
-//! A whole NPS cycle driven the way a backend application drives it: each person connects as
-//! their own login role, statements are prepared once and bound, multi-statement work runs in
-//! transactions, the app names its end user in `nps.actor`, a file arrives through COPY, and
-//! the BI tool reads the views with plain (simple-protocol) queries.
+//! A whole NPS cycle driven the way backend applications drive it: the CS portal connects with
+//! one pooled login and names its end user (the lead, the director) in `nps.actor` per
+//! transaction; CSMs connect as their own login roles; statements are prepared once and bound,
+//! multi-statement work runs in transactions, a file arrives through COPY, and the BI tool reads
+//! the views with plain (simple-protocol) queries.
 
 use nps_client_tests::{cluster, detractor_task_fields, login_roles, sqlstate};
 use postgres::Client;
@@ -91,28 +92,52 @@ fn a_whole_cycle_as_applications_run_it() {
         &mut su,
         &[
             ("cl_admin", "nps_admin"),
-            ("cl_lead", "nps_csm"),
-            ("cl_lead", "nps_approver"),
+            ("cl_portal", "nps_csm"),
+            ("cl_portal", "nps_approver"),
             ("cl_csm1", "nps_csm"),
             ("cl_csm2", "nps_csm"),
-            ("cl_director", "nps_approver"),
             ("cl_analyst", "nps_analyst"),
             ("cl_auditor", "nps_auditor"),
         ],
     );
+    // The people: the CSMs, analyst and auditor log in as themselves; the portal is an
+    // application whose end users are the lead and the director.
+    su.batch_execute(
+        "SELECT nps.add_person('cl_admin', 'Admin');
+         SELECT nps.add_application('cl_portal', 'The CS portal: one pooled login, its users in nps.actor');
+         SELECT nps.add_person('lead@cs.example', 'Lee Lead', application => 'cl_portal', roles => '{nps_csm}');
+         SELECT nps.add_person('director@cs.example', 'Dana Director', application => 'cl_portal', roles => '{nps_approver}');
+         SELECT nps.add_person('cl_csm1', 'CSM One', lead => 'lead@cs.example');
+         SELECT nps.add_person('cl_csm2', 'CSM Two', lead => 'lead@cs.example');
+         SELECT nps.add_person('cl_analyst', 'Analyst');
+         SELECT nps.add_person('cl_auditor', 'Auditor');",
+    )
+    .expect("people");
     let mut admin = cl.connect(DB, "cl_admin");
-    let mut lead = cl.connect(DB, "cl_lead");
+    // The lead's session of the portal names the lead; the director's transactions name the
+    // director on the same pooled login (SET LOCAL, as a transaction-mode pooler needs).
+    let mut lead = cl.connect(DB, "cl_portal");
+    lead.batch_execute("SET nps.actor = 'lead@cs.example'").unwrap();
+    let mut portal = cl.connect(DB, "cl_portal");
     let mut csm1 = cl.connect(DB, "cl_csm1");
     let mut csm2 = cl.connect(DB, "cl_csm2");
-    let mut director = cl.connect(DB, "cl_director");
     let mut analyst = cl.connect(DB, "cl_analyst");
     let mut auditor = cl.connect(DB, "cl_auditor");
+    let as_director = |c: &mut Client, sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]| {
+        let mut tx = c.transaction().unwrap();
+        tx.batch_execute("SET LOCAL nps.actor = 'director@cs.example'").unwrap();
+        let r = tx.query_one(sql, params);
+        if r.is_ok() {
+            tx.commit().unwrap();
+        }
+        r
+    };
 
     // The CRM sync: accounts in one transaction, one prepared INSERT.
     {
         let mut tx = admin.transaction().unwrap();
         let ins = tx
-            .prepare("INSERT INTO nps.accounts (external_id, name, csm, tier, arr) VALUES ($1, $2, $3::text::regrole, $4, $5::text::numeric)")
+            .prepare("INSERT INTO nps.accounts (external_id, name, csm, tier, arr) VALUES ($1, $2, $3, $4, $5::text::numeric)")
             .unwrap();
         for (ext, csm, tier, arr) in ACCOUNTS {
             tx.execute(&ins, &[&ext, &format!("Account {ext}"), &csm, &tier, &arr.to_string()])
@@ -121,8 +146,7 @@ fn a_whole_cycle_as_applications_run_it() {
         tx.commit().unwrap();
     }
 
-    // The lead's app starts the cycle and records responses; it names its end user.
-    lead.batch_execute("SET nps.actor = 'survey-app:lead@cs.example'").unwrap();
+    // The lead starts the cycle and records responses through the portal.
     lead.query_one(
         "SELECT (nps.start_cycle('CL-2026-Q1', opens_at => '2026-01-05Z', closes_at => '2026-01-20Z', min_responses => 10)).name",
         &[],
@@ -191,8 +215,9 @@ fn a_whole_cycle_as_applications_run_it() {
         })
         .expect("CALL returns the totals");
     assert_eq!(called, ("3".to_string(), "4".to_string()));
+    // The portal may stage rows but not read the staging table (personal data); the DBA counts.
     let batches = one_i64(
-        &mut lead,
+        &mut su,
         "SELECT count(DISTINCT ingested_at) FROM nps.response_staging WHERE status <> 'pending'",
         &[],
     );
@@ -228,7 +253,7 @@ fn a_whole_cycle_as_applications_run_it() {
     let (responses, detractors, nps): (i64, i64, f64) = {
         let r = lead
             .query_one(
-                "SELECT responses, detractors, nps FROM nps.cycle_snapshots s JOIN nps.cycles c ON c.id = s.cycle_id
+                "SELECT responses, detractors, nps::float8 FROM nps.cycle_snapshots s JOIN nps.cycles c ON c.id = s.cycle_id
                  WHERE c.name = 'CL-2026-Q1'",
                 &[],
             )
@@ -284,7 +309,7 @@ fn a_whole_cycle_as_applications_run_it() {
     {
         let mut tx = lead.transaction().unwrap();
         let add = tx
-            .prepare("SELECT (nps.add_plan_item('CL-2026-Q1', $1::text::nps_segment, $2, $3::text::name, '2026-03-01Z', cause => $4::text)).id")
+            .prepare("SELECT (nps.add_plan_item('CL-2026-Q1', $1::text::nps_segment, $2, $3, '2026-03-01Z', cause => $4::text)).id")
             .unwrap();
         tx.query_one(&add, &[&"promoter", &"Ask promoters for a referral", &"cl_csm1", &None::<String>])
             .unwrap();
@@ -297,30 +322,61 @@ fn a_whole_cycle_as_applications_run_it() {
         tx.commit().unwrap();
     }
     complete_step_tasks(&mut lead, "action_plan", &[("draft_plan", r#"{"plan_items": 4}"#)]);
-    let approval = one_i64(
-        &mut lead,
-        "SELECT (nps.request_approval(nps.cycle_step('CL-2026-Q1', 'action_plan'), 'plan for Q1')).id",
-        &[],
-    );
-    let e = lead.query_one("SELECT nps.decide($1, 'approve')", &[&approval]).unwrap_err();
-    assert_eq!(sqlstate(&e), "NP005", "{e}");
-    {
-        // The director's approval app: the end user in nps.actor for this transaction only.
-        let mut tx = director.transaction().unwrap();
-        tx.batch_execute("SET LOCAL nps.actor = 'approvals-app:director@cs.example'").unwrap();
-        let status: String =
-            tx.query_one("SELECT status::text FROM nps.decide($1, 'approve')", &[&approval]).unwrap().get(0);
-        assert_eq!(status, "approved");
+    let approval: i64 = {
+        let mut tx = portal.transaction().unwrap();
+        tx.batch_execute("SET LOCAL nps.actor = 'lead@cs.example'").unwrap();
+        let id = tx
+            .query_one("SELECT (nps.request_approval(nps.cycle_step('CL-2026-Q1', 'action_plan'), 'plan for Q1')).id", &[])
+            .unwrap()
+            .get(0);
         tx.commit().unwrap();
+        id
+    };
+    // One pooled login, two end users: the lead asks and may not decide her own request (she
+    // holds no approver role, and would be the requester anyway); a lead who is also an approver
+    // is refused as the requester; the director decides.
+    {
+        let mut tx = portal.transaction().unwrap();
+        tx.batch_execute("SET LOCAL nps.actor = 'lead@cs.example'").unwrap();
+        let e = tx.query_one("SELECT nps.decide($1, 'approve')", &[&approval]).unwrap_err();
+        assert_eq!(sqlstate(&e), "42501", "{e}");
+        tx.rollback().unwrap();
     }
-    let actor: Option<String> = auditor
-        .query_one(
-            "SELECT actor FROM nps.audit_log WHERE table_name = 'nps.approval_decisions' ORDER BY id DESC LIMIT 1",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(actor.as_deref(), Some("approvals-app:director@cs.example"));
+    su.batch_execute("UPDATE nps.people SET roles = '{nps_csm,nps_approver}' WHERE identity = 'lead@cs.example'").unwrap();
+    {
+        let mut tx = portal.transaction().unwrap();
+        tx.batch_execute("SET LOCAL nps.actor = 'lead@cs.example'").unwrap();
+        let e = tx.query_one("SELECT nps.decide($1, 'approve')", &[&approval]).unwrap_err();
+        assert_eq!(sqlstate(&e), "NP005", "self-approval through the pool: {e}");
+        tx.rollback().unwrap();
+    }
+    // Without naming anyone, the pooled login decides nothing.
+    let e = portal.query_one("SELECT nps.decide($1, 'approve')", &[&approval]).unwrap_err();
+    assert_eq!(sqlstate(&e), "NP012", "{e}");
+    let status: String =
+        as_director(&mut portal, "SELECT status::text FROM nps.decide($1, 'approve')", &[&approval]).unwrap().get(0);
+    assert_eq!(status, "approved");
+    let (requested_by, approver): (String, String) = {
+        let r = auditor
+            .query_one(
+                "SELECT a.requested_by, d.approver FROM nps.approvals a JOIN nps.approval_decisions d ON d.approval_id = a.id
+                 WHERE a.id = $1",
+                &[&approval],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!((requested_by.as_str(), approver.as_str()), ("lead@cs.example", "director@cs.example"));
+    let (actor, login): (Option<String>, String) = {
+        let r = auditor
+            .query_one(
+                "SELECT actor, session_user_name::text FROM nps.audit_log WHERE table_name = 'nps.approval_decisions' ORDER BY id DESC LIMIT 1",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!((actor.as_deref(), login.as_str()), (Some("director@cs.example"), "cl_portal"));
 
     // Outreach: each CSM works their own projects.
     let worked = work_projects(&mut csm1) + work_projects(&mut csm2);
@@ -331,7 +387,7 @@ fn a_whole_cycle_as_applications_run_it() {
     for (c, who) in [(&mut csm1, "cl_csm1"), (&mut csm2, "cl_csm2")] {
         let items: Vec<i64> = c
             .query(
-                "SELECT id FROM nps.plan_items WHERE owner = $1::text::regrole AND status = 'open'",
+                "SELECT id FROM nps.plan_items WHERE owner = $1 AND status = 'open'",
                 &[&who],
             )
             .unwrap()
@@ -342,15 +398,15 @@ fn a_whole_cycle_as_applications_run_it() {
             c.query_one("SELECT nps.complete_plan_item($1, 'shipped')", &[&id]).unwrap();
         }
     }
-    let items: Vec<i64> = director
-        .query("SELECT id FROM nps.plan_items WHERE status = 'done'", &[])
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let items: Vec<i64> = {
+        let mut tx = portal.transaction().unwrap();
+        tx.batch_execute("SET LOCAL nps.actor = 'director@cs.example'").unwrap();
+        let ids = tx.query("SELECT id FROM nps.plan_items WHERE status = 'done'", &[]).unwrap();
+        ids.iter().map(|r| r.get(0)).collect()
+    };
+    assert!(!items.is_empty(), "the director sees the plan to verify");
     for id in items {
-        director
-            .query_one("SELECT nps.verify_plan_item($1, 'release notes')", &[&id])
+        as_director(&mut portal, "SELECT nps.verify_plan_item($1, 'release notes')", &[&id])
             .unwrap_or_else(|e| panic!("verify {id}: {e}"));
     }
     complete_step_tasks(&mut lead, "close", &[]);
@@ -359,7 +415,7 @@ fn a_whole_cycle_as_applications_run_it() {
         "SELECT (nps.request_approval(nps.cycle_step('CL-2026-Q1', 'close'), 'all verified')).id",
         &[],
     );
-    director.query_one("SELECT nps.decide($1, 'approve')", &[&close]).unwrap();
+    as_director(&mut portal, "SELECT nps.decide($1, 'approve')", &[&close]).unwrap();
     let run_status: String = lead
         .query_one("SELECT r.status::text FROM nps.runs r JOIN nps.cycles c ON c.run_id = r.id WHERE c.name = 'CL-2026-Q1'", &[])
         .unwrap()
@@ -383,7 +439,7 @@ fn a_whole_cycle_as_applications_run_it() {
         &mut analyst,
         "SELECT responses, nps, frozen FROM nps.cycle_headline WHERE cycle = 'CL-2026-Q1'",
     );
-    assert_eq!(headline, [[Some("12".into()), Some("0".into()), Some("t".into())]]);
+    assert_eq!(headline, [[Some("12".into()), Some("0.0".into()), Some("t".into())]]);
     let trend = text(&mut analyst, "SELECT responses FROM nps.trend_monthly WHERE month = '2026-01-01'");
     assert_eq!(trend, [[Some("12".into())]]);
     let points = text(
@@ -402,12 +458,18 @@ fn a_whole_cycle_as_applications_run_it() {
     let e = analyst.simple_query("SELECT count(*) FROM nps.audit_log").unwrap_err();
     assert_eq!(sqlstate(&e), "42501");
 
-    // The auditor: every chain verifies, and the app's end users are in the trail.
+    // Analysts read the responses pseudonymized, never the addresses.
+    let keys = text(&mut analyst, "SELECT count(*), count(*) FILTER (WHERE respondent_key LIKE '%@%') FROM nps.response_facts");
+    assert_eq!(keys, [[Some("12".into()), Some("0".into())]]);
+    let e = analyst.simple_query("SELECT count(*) FROM nps.responses").unwrap_err();
+    assert_eq!(sqlstate(&e), "42501");
+
+    // The auditor: every chain verifies, and the portal's end users are in the trail.
     let bad = one_i64(&mut auditor, "SELECT count(*) FROM nps.verify_audit() WHERE NOT ok", &[]);
     assert_eq!(bad, 0);
     let by_app = one_i64(
         &mut auditor,
-        "SELECT count(*) FROM nps.audit_log WHERE actor = 'survey-app:lead@cs.example' AND session_user_name = 'cl_lead'",
+        "SELECT count(*) FROM nps.audit_log WHERE actor = 'lead@cs.example' AND session_user_name = 'cl_portal'",
         &[],
     );
     assert!(by_app > 10, "entries naming the app's user: {by_app}");
