@@ -51,9 +51,10 @@ SELECT nps.record_response('R1', 'ACME', NULL, 8, responded_at => '2030-01-05Z')
 -- A respondent answers for one account.
 SELECT nps.record_response('R1', 'GLOBEX', 'ann@acme.example', 8, responded_at => '2030-01-05Z');
 \echo :LAST_ERROR_SQLSTATE
--- Directly: the guard decides the same, and the normalized respondent still meets its earlier answer.
+-- Directly: the guard decides the same, and the normalized respondent still meets its earlier
+-- answer (a plain INSERT does not re-submit: nps.record_response does).
 INSERT INTO nps.responses (cycle_id, run_id, account_id, respondent, respondent_as_given, pseudonym, score, segment, responded_at, recorded_by)
-SELECT c.id, c.run_id, a.id, 'ANN@ACME.EXAMPLE', '', '', 42, 'promoter', '2030-01-05Z', 'someone else'
+SELECT c.id, c.run_id, a.id, 'NEW@ACME.EXAMPLE', '', '', 42, 'promoter', '2030-01-05Z', 'someone else'
 FROM nps.cycles c, nps.accounts a WHERE c.name = 'R1' AND a.external_id = 'ACME';
 \echo :LAST_ERROR_SQLSTATE
 INSERT INTO nps.responses (cycle_id, run_id, account_id, respondent, respondent_as_given, pseudonym, score, segment, responded_at, recorded_by)
