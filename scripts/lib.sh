@@ -113,8 +113,19 @@ machine() {
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 # pgbench_tps DB SCRIPT CLIENTS TRANSACTIONS-PER-CLIENT: transactions per second of a pgbench run
-# against the private cluster (one thread per client).
+# against the private cluster (one thread per client), as NPS_PGBENCH_USER (default postgres).
 pgbench_tps() {
-  "$PG_BINDIR/pgbench" -n -h "$SOCK_DIR" -p "$PORT" -U postgres -c "$3" -j "$3" -t "$4" -f "$2" "$1" 2>&1 \
+  "$PG_BINDIR/pgbench" -n -h "$SOCK_DIR" -p "$PORT" -U "${NPS_PGBENCH_USER:-postgres}" -c "$3" -j "$3" -t "$4" -f "$2" "$1" 2>&1 \
     | awk '/^tps = / { print $3 }'
 }
+
+# The people the benchmarks act as (a person is who works in pg_nps; docs/security.md): SQL that
+# creates the logins bench_admin (nps_admin) and bench_csm (nps_csm) when missing and registers
+# them in the current database.
+BENCH_PEOPLE_SQL="do \$\$ begin
+    if not exists (select 1 from pg_roles where rolname = 'bench_admin') then create role bench_admin login in role nps_admin; end if;
+    if not exists (select 1 from pg_roles where rolname = 'bench_csm') then create role bench_csm login in role nps_csm; end if;
+  end \$\$;
+  select nps.add_person('bench_admin', 'Bench admin');
+  select nps.add_person('bench_csm', 'Bench CSM');"
+

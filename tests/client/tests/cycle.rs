@@ -342,7 +342,10 @@ fn a_whole_cycle_as_applications_run_it() {
         assert_eq!(sqlstate(&e), "42501", "{e}");
         tx.rollback().unwrap();
     }
-    su.batch_execute("UPDATE nps.people SET roles = '{nps_csm,nps_approver}' WHERE identity = 'lead@cs.example'").unwrap();
+    su.batch_execute(
+        "UPDATE nps.people SET roles = '{nps_csm,nps_approver}' WHERE identity = 'lead@cs.example'",
+    )
+    .unwrap();
     {
         let mut tx = portal.transaction().unwrap();
         tx.batch_execute("SET LOCAL nps.actor = 'lead@cs.example'").unwrap();
@@ -354,7 +357,9 @@ fn a_whole_cycle_as_applications_run_it() {
     let e = portal.query_one("SELECT nps.decide($1, 'approve')", &[&approval]).unwrap_err();
     assert_eq!(sqlstate(&e), "NP012", "{e}");
     let status: String =
-        as_director(&mut portal, "SELECT status::text FROM nps.decide($1, 'approve')", &[&approval]).unwrap().get(0);
+        as_director(&mut portal, "SELECT status::text FROM nps.decide($1, 'approve')", &[&approval])
+            .unwrap()
+            .get(0);
     assert_eq!(status, "approved");
     let (requested_by, approver): (String, String) = {
         let r = auditor
@@ -386,10 +391,7 @@ fn a_whole_cycle_as_applications_run_it() {
     // Verification and close.
     for (c, who) in [(&mut csm1, "cl_csm1"), (&mut csm2, "cl_csm2")] {
         let items: Vec<i64> = c
-            .query(
-                "SELECT id FROM nps.plan_items WHERE owner = $1 AND status = 'open'",
-                &[&who],
-            )
+            .query("SELECT id FROM nps.plan_items WHERE owner = $1 AND status = 'open'", &[&who])
             .unwrap()
             .iter()
             .map(|r| r.get(0))
@@ -459,7 +461,10 @@ fn a_whole_cycle_as_applications_run_it() {
     assert_eq!(sqlstate(&e), "42501");
 
     // Analysts read the responses pseudonymized, never the addresses.
-    let keys = text(&mut analyst, "SELECT count(*), count(*) FILTER (WHERE respondent_key LIKE '%@%') FROM nps.response_facts");
+    let keys = text(
+        &mut analyst,
+        "SELECT count(*), count(*) FILTER (WHERE respondent_key LIKE '%@%') FROM nps.response_facts",
+    );
     assert_eq!(keys, [[Some("12".into()), Some("0".into())]]);
     let e = analyst.simple_query("SELECT count(*) FROM nps.responses").unwrap_err();
     assert_eq!(sqlstate(&e), "42501");

@@ -178,7 +178,9 @@ fn every_cell_of_the_permission_matrix_holds() {
                     Ok(n) => format!("changed {n} row(s)"),
                     Err(e) => format!(
                         "refused: {}",
-                        e.as_db_error().map(|d| format!("{} {}", d.code().code(), d.message())).unwrap_or(e.to_string())
+                        e.as_db_error()
+                            .map(|d| format!("{} {}", d.code().code(), d.message()))
+                            .unwrap_or(e.to_string())
                     ),
                 };
                 failures.push(format!(

@@ -55,7 +55,9 @@ pub fn add_due(
         ));
     }
     let moved = match count {
-        DayCount::Calendar => start.checked_add_signed(Duration::days(i64::from(days))).ok_or_else(overflow)?,
+        DayCount::Calendar => {
+            start.checked_add_signed(Duration::days(i64::from(days))).ok_or_else(overflow)?
+        }
         DayCount::Business => {
             let mut day = start.date();
             let mut left = days;
@@ -96,13 +98,22 @@ mod tests {
     #[test]
     fn calendar_days_count_weekends() {
         // 2026-11-20 is a Friday.
-        assert_eq!(add_due(at(2026, 11, 20, 15), 2, 0, DayCount::Calendar, &[]).unwrap(), at(2026, 11, 22, 15));
+        assert_eq!(
+            add_due(at(2026, 11, 20, 15), 2, 0, DayCount::Calendar, &[]).unwrap(),
+            at(2026, 11, 22, 15)
+        );
     }
 
     #[test]
     fn business_days_skip_weekends_and_keep_the_time() {
-        assert_eq!(add_due(at(2026, 11, 20, 15), 1, 0, DayCount::Business, &[]).unwrap(), at(2026, 11, 23, 15));
-        assert_eq!(add_due(at(2026, 11, 20, 15), 5, 0, DayCount::Business, &[]).unwrap(), at(2026, 11, 27, 15));
+        assert_eq!(
+            add_due(at(2026, 11, 20, 15), 1, 0, DayCount::Business, &[]).unwrap(),
+            at(2026, 11, 23, 15)
+        );
+        assert_eq!(
+            add_due(at(2026, 11, 20, 15), 5, 0, DayCount::Business, &[]).unwrap(),
+            at(2026, 11, 27, 15)
+        );
     }
 
     #[test]
@@ -124,7 +135,10 @@ mod tests {
     #[test]
     fn zero_days_is_the_start_and_hours_add_on_top() {
         assert_eq!(add_due(at(2026, 11, 21, 9), 0, 0, DayCount::Business, &[]).unwrap(), at(2026, 11, 21, 9));
-        assert_eq!(add_due(at(2026, 11, 20, 9), 0, 4, DayCount::Calendar, &[]).unwrap(), at(2026, 11, 20, 13));
+        assert_eq!(
+            add_due(at(2026, 11, 20, 9), 0, 4, DayCount::Calendar, &[]).unwrap(),
+            at(2026, 11, 20, 13)
+        );
     }
 
     #[test]

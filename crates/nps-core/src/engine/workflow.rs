@@ -449,7 +449,10 @@ fn due_move(f: &TaskFacts) -> Result<()> {
     if !f.may_move_due {
         return Err(err(
             ErrorKind::InsufficientPrivilege,
-            format!("only the lead of the owner of {} or an nps_admin may move the due date of task #{}", f.run, f.id),
+            format!(
+                "only the lead of the owner of {} or an nps_admin may move the due date of task #{}",
+                f.run, f.id
+            ),
             "Ask the run owner's lead to extend the SLA: nps.move_due(task, due_at, reason).",
         ));
     }
