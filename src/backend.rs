@@ -9,6 +9,19 @@ use pgrx::pg_sys::{self, Datum, Oid};
 
 use crate::error::report;
 
+/// Whether a transaction callback's event ends the transaction (commit, abort or prepare, in a
+/// parallel worker too): the moment backend state kept for one transaction is forgotten.
+pub fn ends_transaction(event: pg_sys::XactEvent::Type) -> bool {
+    matches!(
+        event,
+        pg_sys::XactEvent::XACT_EVENT_COMMIT
+            | pg_sys::XactEvent::XACT_EVENT_ABORT
+            | pg_sys::XactEvent::XACT_EVENT_PARALLEL_COMMIT
+            | pg_sys::XactEvent::XACT_EVENT_PARALLEL_ABORT
+            | pg_sys::XactEvent::XACT_EVENT_PREPARE
+    )
+}
+
 /// The trigger call's data, after checking the function was called as a trigger.
 ///
 /// # Safety

@@ -12,7 +12,7 @@ CREATE OR REPLACE FUNCTION nps._sees_personal_data() RETURNS boolean
     LANGUAGE sql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT nps._sees_everything() OR nps.has_role(nps._person_or_null(), 'nps_pii');
+    SELECT nps._sees_everything() OR (nps._acting_kind() IS NOT DISTINCT FROM 'person' AND nps._actor_has_role('nps_pii'));
 END;
 COMMENT ON FUNCTION nps._sees_personal_data() IS 'Internal: whether the person acting sees every account and response (nps_admin, nps_auditor, nps_pii).';
 

@@ -59,25 +59,9 @@ COMMENT ON FUNCTION nps.has_role(text, text) IS
     'Whether a person holds a role: for a person of their own role, membership (direct or through other roles); for a person an application names, the role is among their registered roles and the application holds it. false for an inactive or unknown person or role.';
 
 CREATE OR REPLACE FUNCTION nps._actor_has_role(role text) RETURNS boolean
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    CASE nps._acting_kind()
-        WHEN 'person' THEN
-            RETURN nps.has_role(nps.current_person(), role);
-        WHEN 'application' THEN
-            RETURN to_regrole(quote_ident(role)) IS NOT NULL
-               AND pg_has_role(to_regrole(quote_ident(nps.current_actor())), to_regrole(quote_ident(role)), 'MEMBER');
-        WHEN 'superuser' THEN
-            RETURN true;  -- a superuser acting as itself: docs/security.md, what a superuser can do
-        ELSE
-            RETURN false;
-    END CASE;
-END;
-$$;
+    LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'nps_actor_has_role';
 COMMENT ON FUNCTION nps._actor_has_role(text) IS
-    'Internal: whether whoever is acting holds a role: the person (nps.has_role), an application acting as itself (its login''s membership), or a superuser (always); false when nobody registered is acting.';
+    'Internal: whether whoever is acting holds a role: the person (nps.has_role, asked once per role until the transaction next writes), an application acting as itself (its login''s membership), or a superuser (always); false when nobody registered is acting.';
 
 CREATE OR REPLACE FUNCTION nps._is_lead_of(lead text, person text) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER

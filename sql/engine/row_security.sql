@@ -10,9 +10,9 @@ CREATE OR REPLACE FUNCTION nps._sees_everything() RETURNS boolean
     LANGUAGE sql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT nps.has_role(nps._person_or_null(), 'nps_admin') OR nps.has_role(nps._person_or_null(), 'nps_auditor');
+    SELECT nps._acting_kind() IS NOT DISTINCT FROM 'person' AND (nps._actor_has_role('nps_admin') OR nps._actor_has_role('nps_auditor'));
 END;
-COMMENT ON FUNCTION nps._sees_everything() IS 'Internal: whether the person acting holds nps_admin or nps_auditor, who see every row.';
+COMMENT ON FUNCTION nps._sees_everything() IS 'Internal: whether the person acting holds nps_admin or nps_auditor, who see every row (an application acting as itself is no person and never does).';
 
 CREATE OR REPLACE FUNCTION nps._sees_run_row(r nps.runs) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED

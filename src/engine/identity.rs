@@ -30,10 +30,24 @@ struct Key {
     actor: Option<Vec<u8>>,
 }
 
+/// One answer of `actor_has_role`: for whom, as of which command, which role, held or not.
+struct Held {
+    key: Key,
+    command: pg_sys::CommandId,
+    role: Vec<u8>,
+    holds: bool,
+}
+
 thread_local! {
     static CACHE: RefCell<Option<(Key, Result<Acting, NpsError>)>> = const { RefCell::new(None) };
+    /// Which roles the person acting holds, as far as asked since the transaction last wrote
+    /// anything (same key, same command id: a grant or revoke made earlier is always seen).
+    static HOLDS: RefCell<Vec<Held>> = const { RefCell::new(Vec::new()) };
     static REGISTERED: Cell<bool> = const { Cell::new(false) };
 }
+
+/// Whether a person holds a role (`nps.has_role`, which reads the registers as their owner).
+static HAS_ROLE: KeptPlan = KeptPlan::new("SELECT nps.has_role($1, $2)", &[pg_sys::TEXTOID, pg_sys::TEXTOID]);
 
 /// What the registers say about the outer role, the login and the person `nps.actor` names.
 static FACTS: KeptPlan = KeptPlan::new(
@@ -89,11 +103,7 @@ unsafe fn gather(key: &Key) -> Result<SessionFacts, NpsError> {
 unsafe fn acting() -> Result<Acting, NpsError> {
     unsafe {
         watch_transaction();
-        let key = Key {
-            outer: pg_sys::GetOuterUserId(),
-            session: pg_sys::GetSessionUserId(),
-            actor: setting(c"nps.actor"),
-        };
+        let key = current_key();
         if let Some(hit) =
             CACHE.with(|c| c.borrow().as_ref().filter(|(k, _)| *k == key).map(|(_, v)| v.clone()))
         {
@@ -107,6 +117,58 @@ unsafe fn acting() -> Result<Acting, NpsError> {
 
 fn forget() {
     CACHE.with(|c| *c.borrow_mut() = None);
+    HOLDS.with(|h| h.borrow_mut().clear());
+}
+
+/// The key of the transaction's identity cache for the session as it is now.
+unsafe fn current_key() -> Key {
+    unsafe {
+        Key {
+            outer: pg_sys::GetOuterUserId(),
+            session: pg_sys::GetSessionUserId(),
+            actor: setting(c"nps.actor"),
+        }
+    }
+}
+
+/// Whether whoever is acting holds `role`: the person (`nps.has_role`, asked once per role until
+/// the transaction next writes: a policy checking every row of a scan asks once), an application acting as itself (its login's membership), a superuser acting
+/// as itself (always); false when nobody registered is acting.
+unsafe fn actor_has_role(role: &[u8]) -> bool {
+    unsafe {
+        match acting() {
+            Ok(Acting::Person(person)) => {
+                let key = current_key();
+                let command = pg_sys::GetCurrentCommandId(false);
+                if let Some(hit) = HOLDS.with(|h| {
+                    h.borrow()
+                        .iter()
+                        .find(|h| h.key == key && h.command == command && h.role.as_slice() == role)
+                        .map(|h| h.holds)
+                }) {
+                    return hit;
+                }
+                let _spi = spi::Connection::open();
+                let _owner = AsOwner::enter(owner_of(c"people"));
+                spi::execute(&HAS_ROLE, &[Arg::text(&person), Arg::text(role)], true);
+                let holds = spi::row(0).boolean(1).unwrap_or(false);
+                spi::free_result();
+                HOLDS.with(|h| {
+                    let mut h = h.borrow_mut();
+                    h.retain(|held| held.command == command);
+                    h.push(Held { key, command, role: role.to_vec(), holds });
+                });
+                holds
+            }
+            Ok(Acting::Application(_)) => {
+                let Ok(name) = std::ffi::CString::new(role) else { return false };
+                let oid = pg_sys::get_role_oid(name.as_ptr(), true);
+                oid != pg_sys::InvalidOid && pg_sys::is_member_of_role(pg_sys::GetOuterUserId(), oid)
+            }
+            Ok(Acting::Superuser(_)) => true,
+            Err(_) => false,
+        }
+    }
 }
 
 fn watch_transaction() {
@@ -119,14 +181,7 @@ fn watch_transaction() {
 
 #[pgrx::pg_guard]
 unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut std::ffi::c_void) {
-    if matches!(
-        event,
-        pg_sys::XactEvent::XACT_EVENT_COMMIT
-            | pg_sys::XactEvent::XACT_EVENT_ABORT
-            | pg_sys::XactEvent::XACT_EVENT_PARALLEL_COMMIT
-            | pg_sys::XactEvent::XACT_EVENT_PARALLEL_ABORT
-            | pg_sys::XactEvent::XACT_EVENT_PREPARE
-    ) {
+    if crate::backend::ends_transaction(event) {
         forget();
     }
 }
@@ -197,6 +252,17 @@ pg_v1! {
             Ok(Acting::Person(p) | Acting::Application(p) | Acting::Superuser(p)) => unsafe { new_text(p.as_bytes()) },
             Err(_) => unsafe { return_null(fcinfo) },
         }
+    }
+}
+
+pg_v1! {
+    /// `nps._actor_has_role(role text) returns boolean`: see `actor_has_role`.
+    fn nps_actor_has_role, pg_finfo_nps_actor_has_role, |fcinfo| {
+        if unsafe { crate::fmgr::arg(fcinfo, 0) }.isnull {
+            return Datum::from(false);
+        }
+        let role = unsafe { crate::fmgr::text(fcinfo, 0) };
+        Datum::from(unsafe { actor_has_role(role.as_bytes()) })
     }
 }
 

@@ -105,3 +105,28 @@ SELECT state FROM regress.error_of($$SELECT nps.add_person('r_stranger', 'Stan')
 SELECT state FROM regress.error_of($$UPDATE nps.people SET lead = NULL WHERE identity = 'r_ava'$$);
 RESET ROLE;
 SELECT count(*) AS people, count(*) FILTER (WHERE active) AS active FROM nps.people;
+
+-- A role granted or revoked earlier in the transaction counts at once: nothing a check learned
+-- outlives the transaction's next write.
+BEGIN;
+SET LOCAL ROLE r_ben;
+SELECT nps._actor_has_role('nps_admin') AS ben_is_admin;
+RESET ROLE;
+GRANT nps_admin TO r_ben;
+SET LOCAL ROLE r_ben;
+SELECT nps._actor_has_role('nps_admin') AS ben_is_admin;
+RESET ROLE;
+REVOKE nps_admin FROM r_ben;
+SET LOCAL ROLE r_ben;
+SELECT nps._actor_has_role('nps_admin') AS ben_is_admin;
+RESET ROLE;
+SET LOCAL ROLE r_app;
+SET LOCAL nps.actor = 'bob@app.example';
+SELECT nps._actor_has_role('nps_csm') AS bob_is_csm;
+RESET ROLE;
+RESET nps.actor;
+UPDATE nps.people SET roles = '{nps_approver,nps_csm}' WHERE identity = 'bob@app.example';
+SET LOCAL ROLE r_app;
+SET LOCAL nps.actor = 'bob@app.example';
+SELECT nps._actor_has_role('nps_csm') AS bob_is_csm, nps._actor_has_role('nps_admin') AS bob_is_admin;
+ROLLBACK;

@@ -67,6 +67,13 @@ SELECT count(*) AS intake_accounts FROM nps.accounts;
 SELECT count(*) FROM nps.conversations;
 \echo :LAST_ERROR_SQLSTATE
 RESET SESSION AUTHORIZATION;
+-- Granted nps_auditor, it is still no person: it reads no run, task or conversation.
+BEGIN;
+GRANT nps_auditor TO r_intake;
+SET LOCAL SESSION AUTHORIZATION r_intake;
+SELECT (SELECT count(*) FROM nps.runs) AS runs, (SELECT count(*) FROM nps.tasks) AS tasks,
+       (SELECT count(*) FROM nps.conversations) AS conversations;
+ROLLBACK;
 -- A capability role reads nothing of anyone's book.
 SET ROLE r_dual;
 SET ROLE nps_csm;
