@@ -157,6 +157,13 @@ BEGIN
         ORDER BY s.id LIMIT max_rows FOR UPDATE SKIP LOCKED) x;
 
     PERFORM nps._scope_enter('ingest', 0);
+    -- Gates are ordered: the intake of every cycle the rows name is held open (the stage lock, in
+    -- share mode, in id order) until this transaction ends; a close waits for it.
+    PERFORM nps._stage_write(st.id)
+    FROM nps.steps st JOIN nps.cycles c ON c.run_id = st.run_id
+    WHERE st.key = 'intake'
+      AND c.name IN (SELECT DISTINCT coalesce(x.cycle, ingest_staged.cycle) FROM nps.response_staging x WHERE x.id = ANY (ids))
+    ORDER BY st.id;
     -- Set-based checks first: each names the value, with the SQLSTATE record_response raises.
     UPDATE nps.response_staging s SET status = 'rejected', ingested_at = now(), ingested_by = actor,
                                       sqlstate = v.refusal[1], reason = v.refusal[2]
@@ -165,6 +172,9 @@ BEGIN
                CASE WHEN coalesce(s2.cycle, ingest_staged.cycle) IS NULL THEN ARRAY['22004', 'the row names no cycle']
                     WHEN c.id IS NULL THEN ARRAY['42704', format('cycle "%s" does not exist', left(s2.cycle, 200))]
                     WHEN a.id IS NULL THEN ARRAY['42704', format('account "%s" does not exist', left(s2.account, 200))]
+                    WHEN NOT nps._intake_open(c.run_id) THEN ARRAY['NP011', format('the intake of cycle "%s" is closed', c.name)]
+                    WHEN NOT (wide OR coalesce(me IN (cr.owner, a.csm), false))
+                         THEN ARRAY['42501', format('%s may not record responses of account %s in cycle "%s"', actor, a.external_id, c.name)]
                     WHEN nps._blank(s2.respondent) THEN ARRAY['22004', 'the respondent is missing']
                     WHEN nps._blank(s2.score) THEN ARRAY['22004', 'the score is missing']
                     WHEN btrim(s2.score) !~ '^[+-]?[0-9]{1,9}$'
@@ -182,6 +192,7 @@ BEGIN
                END AS refusal
         FROM nps.response_staging s2
         LEFT JOIN nps.cycles c ON c.name = coalesce(s2.cycle, ingest_staged.cycle)
+        LEFT JOIN nps.runs cr ON cr.id = c.run_id
         LEFT JOIN nps.accounts a ON a.external_id = btrim(s2.account)
         WHERE s2.id = ANY (ids)
     ) v
@@ -193,6 +204,8 @@ BEGIN
     -- time, a window, a respondent twice in the batch, a row its ingester may not record …)
     -- sends the batch row by row instead.
     BEGIN
+        -- The rows above are checked: the response guard takes its bulk path for this statement.
+        PERFORM nps._scope_enter('ingest_checked', 0);
         WITH ins AS (
             INSERT INTO nps.responses AS x (cycle_id, run_id, account_id, respondent, respondent_as_given, score, segment,
                                             comment, channel, responded_at, recorded_by)
@@ -217,6 +230,7 @@ BEGIN
             RETURNING s.id
         )
         SELECT count(*) INTO loaded FROM done;
+        PERFORM nps._scope_leave('ingest_checked', 0);
         IF loaded <> cardinality(todo) THEN
             RAISE EXCEPTION USING ERRCODE = 'NP009';  -- a respondent answering for another account
         END IF;

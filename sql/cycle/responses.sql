@@ -35,6 +35,39 @@ DECLARE
     cowner  text;
 BEGIN
     PERFORM nps._fires_on(TG_RELID, 'nps.responses', 'nps._responses_guard()');
+    -- The bulk path of nps.ingest_staged: its rows were checked set-based before its statement
+    -- (cycle and account exist, the ingester may record them, intake is open under the stage
+    -- lock, text, score and channel are valid). What is left is each row's own: normalizing the
+    -- respondent, its pseudonym, the window, the segment. Anything refused here sends the batch
+    -- through nps.record_response row by row, where the full check below names it.
+    IF TG_OP <> 'DELETE' AND nps._in_scope('ingest_checked', 0) THEN
+        SELECT * INTO c FROM nps.cycles x WHERE x.id = NEW.cycle_id;
+        IF TG_OP = 'INSERT' THEN
+            NEW.respondent_as_given := NEW.respondent;
+            NEW.respondent := nps._text('respondent', NEW.respondent, 'identity');
+            NEW.pseudonym := nps._pseudonym(NEW.respondent);
+            NEW.submissions := 1;
+        ELSE
+            IF NEW.account_id IS DISTINCT FROM OLD.account_id OR NEW.cycle_id IS DISTINCT FROM OLD.cycle_id THEN
+                RAISE EXCEPTION USING ERRCODE = 'NP009';
+            END IF;
+            NEW.respondent := OLD.respondent;
+            NEW.respondent_as_given := OLD.respondent_as_given;
+            NEW.pseudonym := OLD.pseudonym;
+            NEW.submissions := OLD.submissions + 1;
+        END IF;
+        IF NOT (NEW.responded_at >= c.opens_at AND NEW.responded_at < c.closes_at) THEN
+            RAISE EXCEPTION USING ERRCODE = 'NP011';
+        END IF;
+        IF NEW.comment IS NOT NULL THEN
+            NEW.comment := nps._text('the comment of a response', NEW.comment, 'comment');
+        END IF;
+        NEW.run_id := c.run_id;
+        NEW.segment := @extschema@.nps_segment(NEW.score, c.promoter_min, c.detractor_max);
+        NEW.recorded_at := now();
+        NEW.recorded_by := nps.current_actor();
+        RETURN NEW;
+    END IF;
     IF TG_OP = 'DELETE' THEN
         IF NOT nps._actor_has_role('nps_admin') THEN
             RAISE EXCEPTION 'response #% cannot be deleted by %', OLD.id, nps.current_actor()
