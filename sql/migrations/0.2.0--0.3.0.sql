@@ -276,30 +276,36 @@ ALTER TABLE nps.settings ALTER COLUMN updated_by DROP DEFAULT, ALTER COLUMN upda
 ALTER TABLE nps.templates ALTER COLUMN created_by DROP DEFAULT, ALTER COLUMN created_by TYPE text;
 ALTER TABLE nps.response_staging ALTER COLUMN staged_by DROP DEFAULT, ALTER COLUMN staged_by TYPE text,
     ADD COLUMN ingested_by text;
-ALTER TABLE nps.responses ALTER COLUMN recorded_by DROP DEFAULT, ALTER COLUMN recorded_by TYPE text;
+-- (nps.responses.recorded_by changes type in the one rewrite of responses, section 5.)
 
 -------------------------------------------------------------------------------------------------
 -- 5. Responses, snapshots, templates
 -------------------------------------------------------------------------------------------------
 -- Respondents recorded before 0.3.0 keep the spelling they were recorded with (normalizing them
 -- now could merge two rows of one cycle), which is also how it was given.
-ALTER TABLE nps.responses DROP CONSTRAINT responses_channel_check,
-    ALTER COLUMN channel DROP DEFAULT,
-    ALTER COLUMN channel TYPE nps.channel USING channel::nps.channel,
-    ALTER COLUMN channel SET DEFAULT 'email',
-    ADD COLUMN respondent_as_given text,
-    ADD COLUMN pseudonym text;
-UPDATE nps.responses SET respondent_as_given = respondent;
-ALTER TABLE nps.responses ALTER COLUMN respondent_as_given SET NOT NULL;
--- The pseudonym key (as CREATE EXTENSION makes it) and every response's pseudonym; the two
--- functions are re-created with their comments by the code that follows.
+-- Responses are the one table that may be large (millions of rows): every change to them is one
+-- ALTER TABLE, so the table is rewritten once, its indexes rebuilt once, and no dead row is left;
+-- the new columns are computed by the rewrite (a USING expression may read the row's other
+-- columns). The pseudonym key reaches the rewrite through a transaction-local setting, so it
+-- never appears in the statement's text (or in an error's context).
 CREATE FUNCTION nps._random_bytes(n integer) RETURNS bytea
     LANGUAGE c STRICT VOLATILE PARALLEL SAFE AS 'MODULE_PATHNAME', 'nps_random_bytes';
 CREATE FUNCTION nps._hmac_sha256(key bytea, value text) RETURNS text
     LANGUAGE c STRICT IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'nps_hmac_sha256';
 INSERT INTO nps.pseudonym_key (id, key) VALUES (true, nps._random_bytes(32));
-UPDATE nps.responses r SET pseudonym = 'r_' || left(nps._hmac_sha256(k.key, r.respondent), 24) FROM nps.pseudonym_key k;
-ALTER TABLE nps.responses ALTER COLUMN pseudonym SET NOT NULL;
+SELECT set_config('pg_nps_migration.key', encode(key, 'hex'), true) FROM nps.pseudonym_key;
+ALTER TABLE nps.responses ADD COLUMN respondent_as_given text, ADD COLUMN pseudonym text;
+ALTER TABLE nps.responses DROP CONSTRAINT responses_channel_check,
+    ALTER COLUMN recorded_by DROP DEFAULT, ALTER COLUMN recorded_by TYPE text,
+    ALTER COLUMN channel DROP DEFAULT,
+    ALTER COLUMN channel TYPE nps.channel USING channel::nps.channel,
+    ALTER COLUMN channel SET DEFAULT 'email',
+    ALTER COLUMN respondent_as_given TYPE text USING respondent,
+    ALTER COLUMN respondent_as_given SET NOT NULL,
+    ALTER COLUMN pseudonym TYPE text
+        USING 'r_' || left(nps._hmac_sha256(decode(current_setting('pg_nps_migration.key'), 'hex'), respondent), 24),
+    ALTER COLUMN pseudonym SET NOT NULL;
+SELECT set_config('pg_nps_migration.key', '', true);
 
 -- One numeric type for every NPS figure.
 ALTER TABLE nps.cycle_snapshots
