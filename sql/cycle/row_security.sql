@@ -9,11 +9,7 @@
 -- and the guards decide what may change; an INSERT goes through to its guard.
 
 CREATE OR REPLACE FUNCTION nps._sees_personal_data() RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL RESTRICTED
-    SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT nps._sees_everything() OR (nps._acting_kind() IS NOT DISTINCT FROM 'person' AND nps._actor_has_role('nps_pii'));
-END;
+    LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'nps_sees_personal_data';
 COMMENT ON FUNCTION nps._sees_personal_data() IS 'Internal: whether the person acting sees every account and response (nps_admin, nps_auditor, nps_pii).';
 
 CREATE OR REPLACE FUNCTION nps._sees_account(account bigint, csm text) RETURNS boolean

@@ -27,21 +27,22 @@ use crate::spi::{self, Arg, KeptPlan};
 struct Key {
     outer: Oid,
     session: Oid,
+    restricted: bool,
     actor: Option<Vec<u8>>,
 }
 
-/// One answer of `actor_has_role`: for whom, as of which command, which role, held or not.
+/// One answer of `actor_has_role`: for whom, which role, held or not.
 struct Held {
     key: Key,
-    command: pg_sys::CommandId,
     role: Vec<u8>,
     holds: bool,
 }
 
 thread_local! {
     static CACHE: RefCell<Option<(Key, Result<Acting, NpsError>)>> = const { RefCell::new(None) };
-    /// Which roles the person acting holds, as far as asked since the transaction last wrote
-    /// anything (same key, same command id: a grant or revoke made earlier is always seen).
+    /// Which roles the person acting holds, as far as asked in this transaction; forgotten with
+    /// the identity whenever a role's memberships or attributes change (in this backend or, once
+    /// it is told, in another), a register changes, or a subtransaction rolls back.
     static HOLDS: RefCell<Vec<Held>> = const { RefCell::new(Vec::new()) };
     static REGISTERED: Cell<bool> = const { Cell::new(false) };
 }
@@ -81,6 +82,7 @@ unsafe fn gather(key: &Key) -> Result<SessionFacts, NpsError> {
         let facts = SessionFacts {
             outer_is_superuser: pg_sys::superuser_arg(key.outer),
             session_is_superuser: pg_sys::superuser_arg(key.session),
+            restricted: key.restricted,
             outer_person: active(1),
             outer_application: active(2),
             session_person: r.boolean(3).unwrap_or(false),
@@ -126,25 +128,23 @@ unsafe fn current_key() -> Key {
         Key {
             outer: pg_sys::GetOuterUserId(),
             session: pg_sys::GetSessionUserId(),
+            restricted: pg_sys::InSecurityRestrictedOperation(),
             actor: setting(c"nps.actor"),
         }
     }
 }
 
-/// Whether whoever is acting holds `role`: the person (`nps.has_role`, asked once per role until
-/// the transaction next writes: a policy checking every row of a scan asks once), an application acting as itself (its login's membership), a superuser acting
-/// as itself (always); false when nobody registered is acting.
+/// Whether whoever is acting holds `role`: the person (`nps.has_role`, asked once per role and
+/// transaction unless something it depends on changes: a policy checking every row asks once),
+/// an application acting as itself (its login's membership), a superuser acting as itself
+/// (always); false when nobody registered is acting.
 unsafe fn actor_has_role(role: &[u8]) -> bool {
     unsafe {
         match acting() {
             Ok(Acting::Person(person)) => {
                 let key = current_key();
-                let command = pg_sys::GetCurrentCommandId(false);
                 if let Some(hit) = HOLDS.with(|h| {
-                    h.borrow()
-                        .iter()
-                        .find(|h| h.key == key && h.command == command && h.role.as_slice() == role)
-                        .map(|h| h.holds)
+                    h.borrow().iter().find(|h| h.key == key && h.role.as_slice() == role).map(|h| h.holds)
                 }) {
                     return hit;
                 }
@@ -153,11 +153,7 @@ unsafe fn actor_has_role(role: &[u8]) -> bool {
                 spi::execute(&HAS_ROLE, &[Arg::text(&person), Arg::text(role)], true);
                 let holds = spi::row(0).boolean(1).unwrap_or(false);
                 spi::free_result();
-                HOLDS.with(|h| {
-                    let mut h = h.borrow_mut();
-                    h.retain(|held| held.command == command);
-                    h.push(Held { key, command, role: role.to_vec(), holds });
-                });
+                HOLDS.with(|h| h.borrow_mut().push(Held { key, role: role.to_vec(), holds }));
                 holds
             }
             Ok(Acting::Application(_)) => {
@@ -173,8 +169,20 @@ unsafe fn actor_has_role(role: &[u8]) -> bool {
 
 fn watch_transaction() {
     if !REGISTERED.with(Cell::get) {
-        // SAFETY: plain registration of a function with the signature Postgres expects.
-        unsafe { pg_sys::RegisterXactCallback(Some(on_xact), std::ptr::null_mut()) };
+        // SAFETY: plain registrations of functions with the signatures Postgres expects; the
+        // syscache callbacks are Postgres' own way to learn that roles changed (acl.c keeps its
+        // membership cache the same way).
+        unsafe {
+            pg_sys::RegisterXactCallback(Some(on_xact), std::ptr::null_mut());
+            pg_sys::RegisterSubXactCallback(Some(on_subxact), std::ptr::null_mut());
+            for cache in [pg_sys::SysCacheIdentifier::AUTHMEMROLEMEM, pg_sys::SysCacheIdentifier::AUTHOID] {
+                pg_sys::CacheRegisterSyscacheCallback(
+                    cache as i32,
+                    Some(on_roles_changed),
+                    Datum::from(0usize),
+                );
+            }
+        }
         REGISTERED.with(|r| r.set(true));
     }
 }
@@ -184,6 +192,26 @@ unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut s
     if crate::backend::ends_transaction(event) {
         forget();
     }
+}
+
+/// A rolled-back subtransaction may have changed a register or a role the answers reflect.
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn on_subxact(
+    event: pg_sys::SubXactEvent::Type,
+    _mine: pg_sys::SubTransactionId,
+    _parent: pg_sys::SubTransactionId,
+    _arg: *mut std::ffi::c_void,
+) {
+    if event == pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB {
+        forget();
+    }
+}
+
+/// A role's memberships or attributes changed (a GRANT, REVOKE, ALTER ROLE or DROP ROLE here, or
+/// in another backend once this one reads the invalidation).
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn on_roles_changed(_arg: Datum, _cache: std::ffi::c_int, _hash: u32) {
+    forget();
 }
 
 /// Who the audit trail records as acting: the person (or application, or superuser) acting, `pg_nps`
@@ -252,6 +280,27 @@ pg_v1! {
             Ok(Acting::Person(p) | Acting::Application(p) | Acting::Superuser(p)) => unsafe { new_text(p.as_bytes()) },
             Err(_) => unsafe { return_null(fcinfo) },
         }
+    }
+}
+
+/// Whether a person is acting and holds one of `roles` (reading is a person's: an application
+/// or a superuser acting as itself never counts here).
+unsafe fn person_holds_any(roles: &[&[u8]]) -> bool {
+    unsafe { matches!(acting(), Ok(Acting::Person(_))) && roles.iter().any(|role| actor_has_role(role)) }
+}
+
+pg_v1! {
+    /// `nps._sees_everything() returns boolean`: the person acting holds nps_admin or nps_auditor.
+    fn nps_sees_everything, pg_finfo_nps_sees_everything, |_fcinfo| {
+        Datum::from(unsafe { person_holds_any(&[b"nps_admin", b"nps_auditor"]) })
+    }
+}
+
+pg_v1! {
+    /// `nps._sees_personal_data() returns boolean`: the person acting holds nps_admin,
+    /// nps_auditor or nps_pii.
+    fn nps_sees_personal_data, pg_finfo_nps_sees_personal_data, |_fcinfo| {
+        Datum::from(unsafe { person_holds_any(&[b"nps_admin", b"nps_auditor", b"nps_pii"]) })
     }
 }
 

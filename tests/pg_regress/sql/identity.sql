@@ -130,3 +130,17 @@ SET LOCAL ROLE r_app;
 SET LOCAL nps.actor = 'bob@app.example';
 SELECT nps._actor_has_role('nps_csm') AS bob_is_csm, nps._actor_has_role('nps_admin') AS bob_is_admin;
 ROLLBACK;
+-- A register change rolled back to a savepoint takes what was learned from it along.
+BEGIN;
+SAVEPOINT before_roles;
+UPDATE nps.people SET roles = '{nps_approver,nps_csm}' WHERE identity = 'bob@app.example';
+SET LOCAL ROLE r_app;
+SET LOCAL nps.actor = 'bob@app.example';
+SELECT nps._actor_has_role('nps_csm') AS bob_is_csm;
+RESET ROLE;
+RESET nps.actor;
+ROLLBACK TO SAVEPOINT before_roles;
+SET LOCAL ROLE r_app;
+SET LOCAL nps.actor = 'bob@app.example';
+SELECT nps._actor_has_role('nps_csm') AS bob_is_csm;
+ROLLBACK;

@@ -79,3 +79,32 @@ SET ROLE r_dual;
 SET ROLE nps_csm;
 SELECT 'nps_csm' AS role, * FROM pg_temp.sees();
 RESET ROLE;
+-- Maintenance runs a table owner's code with the maintainer as the outer role: inside it nobody
+-- acts, so a CSM's materialized view over the responses reads nothing whoever refreshes it
+-- (never what a superuser refreshing it would see), and her index expression is no admin. The
+-- BI views need no person: a materialized view over them refreshes in full.
+CREATE SCHEMA ben_own AUTHORIZATION r_ben;
+CREATE SCHEMA bi_own AUTHORIZATION r_analyst;
+SET ROLE r_ben;
+SELECT count(*) AS ben_sees FROM nps.responses;
+CREATE MATERIALIZED VIEW ben_own.loot AS
+SELECT count(*) AS responses, count(*) FILTER (WHERE nps._sees_personal_data()) AS as_pii FROM nps.responses WITH NO DATA;
+CREATE FUNCTION ben_own.peek(integer) RETURNS integer LANGUAGE sql IMMUTABLE
+    AS $$ SELECT CASE WHEN nps._actor_has_role('nps_admin') THEN 1 ELSE 0 END + $1 $$;
+CREATE TABLE ben_own.t (x integer);
+INSERT INTO ben_own.t VALUES (1);
+REFRESH MATERIALIZED VIEW ben_own.loot;
+SELECT responses AS bens_own_refresh FROM ben_own.loot;
+RESET ROLE;
+REFRESH MATERIALIZED VIEW ben_own.loot;
+SELECT responses AS refreshed_by_a_superuser, as_pii FROM ben_own.loot;
+CREATE INDEX ON ben_own.t (ben_own.peek(x));
+SET enable_seqscan = off;
+SELECT count(*) AS admin_by_index FROM ben_own.t WHERE ben_own.peek(x) = 2;
+RESET enable_seqscan;
+SET ROLE r_analyst;
+CREATE MATERIALIZED VIEW bi_own.facts AS SELECT count(*) AS responses FROM nps.response_facts;
+RESET ROLE;
+REFRESH MATERIALIZED VIEW bi_own.facts;
+SELECT (SELECT responses FROM bi_own.facts) = (SELECT count(*) FROM nps.responses) AS bi_refresh_complete;
+DROP SCHEMA ben_own, bi_own CASCADE;

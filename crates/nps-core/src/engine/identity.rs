@@ -65,6 +65,9 @@ pub struct SessionFacts {
     pub session: String,
     pub outer_is_superuser: bool,
     pub session_is_superuser: bool,
+    /// Inside a security-restricted operation (VACUUM, ANALYZE, CREATE INDEX, REFRESH
+    /// MATERIALIZED VIEW …): the code running is a table owner's, run for whoever maintains it.
+    pub restricted: bool,
     /// `nps.actor`, normalized as an identity; `None` when unset or empty.
     #[serde(deserialize_with = "crate::error::required")]
     pub actor: Option<String>,
@@ -101,6 +104,15 @@ fn refuse(message: String, hint: impl Into<String>) -> NpsError {
 
 /// Decide who acts (see the module documentation).
 pub fn acting(f: &SessionFacts) -> Result<Acting> {
+    // Maintenance runs the code of a table's owner (an index expression, a materialized view's
+    // query) while the outer role stays whoever maintains it, often a superuser: nobody acts, or
+    // an owner's function would act as the DBA or autovacuum.
+    if f.restricted {
+        return Err(refuse(
+            format!("nobody acts for pg_nps inside a security-restricted operation (maintenance run by {})", f.outer),
+            "VACUUM, ANALYZE, CREATE INDEX and REFRESH MATERIALIZED VIEW run a table owner's code; pg_nps' work and its personal data are a person's own statement's.",
+        ));
+    }
     if is_capability(&f.outer) {
         return Err(refuse(
             format!("role {} is a pg_nps capability role, not a person", f.outer),
@@ -216,6 +228,7 @@ mod tests {
             session: role.into(),
             outer_is_superuser: false,
             session_is_superuser: false,
+            restricted: false,
             actor: None,
             outer_person: Some(Registered { active: true }),
             outer_application: None,
@@ -328,16 +341,31 @@ mod tests {
     }
 
     #[test]
+    fn nobody_acts_inside_maintenance() {
+        let mut f = login("csm_ben");
+        f.restricted = true;
+        assert_eq!(kind(person(&f)), ErrorKind::NotAPerson);
+        let mut su = login("postgres");
+        su.outer_is_superuser = true;
+        su.session_is_superuser = true;
+        su.outer_person = None;
+        su.session_person = false;
+        assert!(matches!(acting(&su), Ok(Acting::Superuser(_))));
+        su.restricted = true;
+        assert!(acting(&su).is_err());
+    }
+
+    #[test]
     fn facts_are_complete_or_refused() {
         let partial = r#"{"outer": "x", "session": "x", "outer_is_superuser": false}"#;
         assert!(serde_json::from_str::<SessionFacts>(partial).is_err());
         let extra = r#"{"outer": "x", "session": "x", "outer_is_superuser": false, "session_is_superuser": false,
-            "actor": null, "outer_person": null, "outer_application": null, "session_person": false,
+            "restricted": false, "actor": null, "outer_person": null, "outer_application": null, "session_person": false,
             "session_application": null, "named": null, "is_admin": true}"#;
         assert!(serde_json::from_str::<SessionFacts>(extra).is_err());
         // An Option must be there as null: a forgotten fact is a bug, not "no".
         let missing = r#"{"outer": "x", "session": "x", "outer_is_superuser": false, "session_is_superuser": false,
-            "actor": null, "outer_person": null, "session_person": false,
+            "restricted": false, "actor": null, "outer_person": null, "session_person": false,
             "session_application": null, "named": null}"#;
         assert!(serde_json::from_str::<SessionFacts>(missing).is_err());
     }
