@@ -129,8 +129,9 @@ DECLARE
     actor text := nps.current_actor();
     me    text := nps._person_or_null();
     wide  boolean := nps._actor_has_role('nps_admin') OR nps._actor_has_role('nps_intake');
-    ids   bigint[];
-    todo  bigint[];
+    ids    bigint[];
+    todo   bigint[];
+    locked bigint[];
     r     nps.response_staging;
     resp  nps.responses;
     st    text;
@@ -159,11 +160,12 @@ BEGIN
     PERFORM nps._scope_enter('ingest', 0);
     -- Gates are ordered: the intake of every cycle the rows name is held open (the stage lock, in
     -- share mode, in id order) until this transaction ends; a close waits for it.
-    PERFORM nps._stage_write(st.id)
-    FROM nps.steps st JOIN nps.cycles c ON c.run_id = st.run_id
-    WHERE st.key = 'intake'
-      AND c.name IN (SELECT DISTINCT coalesce(x.cycle, ingest_staged.cycle) FROM nps.response_staging x WHERE x.id = ANY (ids))
-    ORDER BY st.id;
+    SELECT coalesce(array_agg(l.cycle_id), '{}') INTO locked FROM (
+        SELECT c.id AS cycle_id, nps._stage_write(st.id)
+        FROM nps.steps st JOIN nps.cycles c ON c.run_id = st.run_id
+        WHERE st.key = 'intake'
+          AND c.name IN (SELECT DISTINCT coalesce(x.cycle, ingest_staged.cycle) FROM nps.response_staging x WHERE x.id = ANY (ids))
+        ORDER BY st.id) l;
     -- Set-based checks first: each names the value, with the SQLSTATE record_response raises.
     UPDATE nps.response_staging s SET status = 'rejected', ingested_at = now(), ingested_by = actor,
                                       sqlstate = v.refusal[1], reason = v.refusal[2]
@@ -172,9 +174,9 @@ BEGIN
                CASE WHEN coalesce(s2.cycle, ingest_staged.cycle) IS NULL THEN ARRAY['22004', 'the row names no cycle']
                     WHEN c.id IS NULL THEN ARRAY['42704', format('cycle "%s" does not exist', left(s2.cycle, 200))]
                     WHEN a.id IS NULL THEN ARRAY['42704', format('account "%s" does not exist', left(s2.account, 200))]
-                    WHEN NOT nps._intake_open(c.run_id) THEN ARRAY['NP011', format('the intake of cycle "%s" is closed', c.name)]
                     WHEN NOT (wide OR coalesce(me IN (cr.owner, a.csm), false))
                          THEN ARRAY['42501', format('%s may not record responses of account %s in cycle "%s"', actor, a.external_id, c.name)]
+                    WHEN NOT nps._intake_open(c.run_id) THEN ARRAY['NP011', format('the intake of cycle "%s" is closed', c.name)]
                     WHEN nps._blank(s2.respondent) THEN ARRAY['22004', 'the respondent is missing']
                     WHEN nps._blank(s2.score) THEN ARRAY['22004', 'the score is missing']
                     WHEN btrim(s2.score) !~ '^[+-]?[0-9]{1,9}$'
@@ -204,6 +206,12 @@ BEGIN
     -- time, a window, a respondent twice in the batch, a row its ingester may not record …)
     -- sends the batch row by row instead.
     BEGIN
+        -- A cycle the rows name that did not exist when the locks were taken holds no lock:
+        -- row by row, each response takes its own.
+        IF EXISTS (SELECT 1 FROM nps.response_staging s JOIN nps.cycles c ON c.name = coalesce(s.cycle, ingest_staged.cycle)
+                   WHERE s.id = ANY (todo) AND c.id <> ALL (locked)) THEN
+            RAISE EXCEPTION USING ERRCODE = 'NP011';
+        END IF;
         -- The rows above are checked: the response guard takes its bulk path for this statement.
         PERFORM nps._scope_enter('ingest_checked', 0);
         WITH ins AS (
@@ -220,12 +228,16 @@ BEGIN
                SET score = EXCLUDED.score, comment = EXCLUDED.comment, channel = EXCLUDED.channel,
                    responded_at = EXCLUDED.responded_at
                WHERE x.account_id = EXCLUDED.account_id
-            RETURNING x.id, x.cycle_id, x.respondent
+            RETURNING x.id, x.cycle_id, x.account_id, x.respondent
         ), done AS (
+            -- A row is loaded when its own cycle, account and respondent came back: a row skipped
+            -- because its respondent answered for another account matches nothing, and the count
+            -- below sends the batch row by row.
             UPDATE nps.response_staging s SET status = 'loaded', ingested_at = now(), ingested_by = actor, response_id = ins.id
-            FROM ins, nps.cycles c
-            WHERE c.id = ins.cycle_id AND s.id = ANY (todo)
+            FROM ins, nps.cycles c, nps.accounts a
+            WHERE c.id = ins.cycle_id AND a.id = ins.account_id AND s.id = ANY (todo)
               AND c.name = coalesce(s.cycle, ingest_staged.cycle)
+              AND a.external_id = btrim(s.account)
               AND nps._text('respondent', s.respondent, 'identity') = ins.respondent
             RETURNING s.id
         )

@@ -99,3 +99,13 @@ CALL nps.ingest_in_batches('I2', 10, NULL, NULL);
 CALL nps.ingest_in_batches('I2', 0, NULL, NULL);
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
+-- One batch, one respondent, two accounts: the row for the other account is refused (NP009),
+-- not counted as loaded; the row for the respondent's own account re-submits.
+SET ROLE r_lead;
+INSERT INTO nps.response_staging (cycle, account, respondent, score, responded_at)
+VALUES ('I2', 'GLOBEX', 'P1@acme.example', '0', '2025-01-06Z'), ('I2', 'ACME', 'p1@acme.example', '9', '2025-01-06Z');
+SELECT loaded, rejected FROM nps.ingest_staged('I2');
+SELECT account, sqlstate FROM nps.staging_rejects WHERE respondent = 'P1@acme.example';
+SELECT a.external_id AS account, r.score, r.submissions FROM nps.responses r JOIN nps.cycles c ON c.id = r.cycle_id
+JOIN nps.accounts a ON a.id = r.account_id WHERE c.name = 'I2' AND r.respondent = 'p1@acme.example';
+RESET ROLE;
