@@ -134,15 +134,29 @@ COMMENT ON FUNCTION nps._object(jsonb, text, text) IS 'Internal: value when it i
 -- lock exclusively; whoever writes what the step's completion counts (a response during intake,
 -- a cause during root-cause analysis, a plan item) takes it shared. Under READ COMMITTED the
 -- closing transaction then counts every write that got in before it, and every write after it
--- sees the step closed.
+-- sees the step closed. A writer under REPEATABLE READ or SERIALIZABLE keeps the snapshot it
+-- began with, which may predate a close that committed while it waited: it reads the step row
+-- FOR SHARE, which refuses (40001, retry) when the step changed after that snapshot.
 CREATE OR REPLACE FUNCTION nps._stage_write(step bigint) RETURNS void
-    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT pg_advisory_xact_lock_shared(1852862321, (step % 2147483647)::integer);
+AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(1852862321, (step % 2147483647)::integer);
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        BEGIN
+            PERFORM 1 FROM nps.steps s WHERE s.id = _stage_write.step FOR SHARE;
+        EXCEPTION WHEN serialization_failure THEN
+            RAISE EXCEPTION '% changed after this transaction''s snapshot was taken (%)',
+                    (SELECT nps._step_label(s) FROM nps.steps s WHERE s.id = _stage_write.step), current_setting('transaction_isolation')
+                USING ERRCODE = 'serialization_failure',
+                      HINT = 'Retry the transaction: the step may have closed meanwhile, and what it counts must not land after that.';
+        END;
+    END IF;
 END;
+$$;
 COMMENT ON FUNCTION nps._stage_write(bigint) IS
-    'Internal: take the stage lock of a step shared, before writing what its completion counts (see nps._stage_close).';
+    'Internal: take the stage lock of a step shared, before writing what its completion counts (see nps._stage_close); under REPEATABLE READ or SERIALIZABLE, refuse with 40001 when the step changed after the transaction''s snapshot.';
 
 CREATE OR REPLACE FUNCTION nps._stage_close(step bigint) RETURNS void
     LANGUAGE sql VOLATILE PARALLEL UNSAFE
