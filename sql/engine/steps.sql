@@ -97,6 +97,7 @@ CREATE OR REPLACE FUNCTION nps._steps_after() RETURNS trigger
 AS $$
 DECLARE
     nxt nps.steps;
+    due bigint;
 BEGIN
     PERFORM nps._fires_on(TG_RELID, 'nps.steps', 'nps._steps_after()');
     IF NEW.status = 'skipped' THEN
@@ -104,10 +105,15 @@ BEGIN
          WHERE step_id = NEW.id AND status = 'open';
     END IF;
     IF NEW.status = 'active' AND OLD.status = 'pending' THEN
+        -- Task by task in the step's order, so that the trail lists them the same way every time.
         PERFORM nps._scope_enter('schedule', NEW.id);
-        UPDATE nps.tasks t
-           SET due_at = nps.due_at(NEW.activated_at, t.due_days, t.due_hours, t.due_business)
-         WHERE t.step_id = NEW.id AND (t.due_days > 0 OR t.due_hours > 0) AND t.due_at IS NULL AND t.status = 'open';
+        FOR due IN SELECT t.id FROM nps.tasks t
+                   WHERE t.step_id = NEW.id AND (t.due_days > 0 OR t.due_hours > 0) AND t.due_at IS NULL AND t.status = 'open'
+                   ORDER BY t.position, t.id LOOP
+            UPDATE nps.tasks t
+               SET due_at = nps.due_at(NEW.activated_at, t.due_days, t.due_hours, t.due_business)
+             WHERE t.id = due;
+        END LOOP;
         PERFORM nps._scope_leave('schedule', NEW.id);
     END IF;
     IF NEW.status IN ('done', 'skipped') AND OLD.status NOT IN ('done', 'skipped') THEN

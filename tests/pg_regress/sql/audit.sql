@@ -108,7 +108,7 @@ ROLLBACK;
 BEGIN;
 ALTER TABLE nps.audit_log DISABLE TRIGGER audit_log_append_only;
 DELETE FROM nps.audit_log WHERE run_id = :run AND pos = 5;
-SELECT ok, problem, broken_pos, detail FROM nps.verify_audit(:run);
+SELECT ok, problem, broken_pos, regexp_replace(detail, 'entry [0-9]+', 'entry N') AS detail FROM nps.verify_audit(:run);
 ROLLBACK;
 
 -- Two entries' contents swapped (ids, positions and hashes left in place).
