@@ -35,19 +35,21 @@ DECLARE
     cowner  text;
 BEGIN
     PERFORM nps._fires_on(TG_RELID, 'nps.responses', 'nps._responses_guard()');
+    -- Every new response: the respondent as given, normalized, and its pseudonym.
+    IF TG_OP = 'INSERT' THEN
+        NEW.respondent_as_given := NEW.respondent;
+        NEW.respondent := nps._text('respondent', NEW.respondent, 'identity');
+        NEW.pseudonym := nps._pseudonym(NEW.respondent);
+        NEW.submissions := 1;
+    END IF;
     -- The bulk path of nps.ingest_staged: its rows were checked set-based before its statement
     -- (cycle and account exist, the ingester may record them, intake is open under the stage
-    -- lock, text, score and channel are valid). What is left is each row's own: normalizing the
-    -- respondent, its pseudonym, the window, the segment. Anything refused here sends the batch
-    -- through nps.record_response row by row, where the full check below names it.
+    -- lock, text, score and channel are valid). What is left is each row's own: the window and
+    -- the segment. Anything refused here sends the batch through nps.record_response row by
+    -- row, where the full check below names it.
     IF TG_OP <> 'DELETE' AND nps._in_scope('ingest_checked', 0) THEN
         SELECT * INTO c FROM nps.cycles x WHERE x.id = NEW.cycle_id;
-        IF TG_OP = 'INSERT' THEN
-            NEW.respondent_as_given := NEW.respondent;
-            NEW.respondent := nps._text('respondent', NEW.respondent, 'identity');
-            NEW.pseudonym := nps._pseudonym(NEW.respondent);
-            NEW.submissions := 1;
-        ELSE
+        IF TG_OP = 'UPDATE' THEN
             IF NEW.account_id IS DISTINCT FROM OLD.account_id OR NEW.cycle_id IS DISTINCT FROM OLD.cycle_id THEN
                 RAISE EXCEPTION USING ERRCODE = 'NP009';
             END IF;
@@ -62,74 +64,66 @@ BEGIN
         IF NEW.comment IS NOT NULL THEN
             NEW.comment := nps._text('the comment of a response', NEW.comment, 'comment');
         END IF;
-        NEW.run_id := c.run_id;
-        NEW.segment := @extschema@.nps_segment(NEW.score, c.promoter_min, c.detractor_max);
-        NEW.recorded_at := now();
-        NEW.recorded_by := nps.current_actor();
-        RETURN NEW;
-    END IF;
-    IF TG_OP = 'DELETE' THEN
-        IF NOT nps._actor_has_role('nps_admin') THEN
-            RAISE EXCEPTION 'response #% cannot be deleted by %', OLD.id, nps.current_actor()
-                USING ERRCODE = 'insufficient_privilege', HINT = 'Only an nps_admin deletes a response, before its cycle is segmented.';
-        END IF;
-        RETURN OLD;
-    END IF;
-    IF TG_OP = 'INSERT' THEN
-        NEW.respondent_as_given := NEW.respondent;
-        NEW.respondent := nps._text('respondent', NEW.respondent, 'identity');
-        NEW.pseudonym := nps._pseudonym(NEW.respondent);
-        NEW.submissions := 1;
-        IF NOT (nps._in_scope('record', NEW.cycle_id) OR nps._in_scope('ingest', 0))
-           AND EXISTS (SELECT 1 FROM nps.responses x WHERE x.cycle_id = NEW.cycle_id AND x.respondent = NEW.respondent) THEN
-            RAISE EXCEPTION 'respondent "%" answered cycle % already', left(NEW.respondent, 80), NEW.cycle_id
-                USING ERRCODE = 'unique_violation',
-                      HINT = 'A re-submission replaces the earlier answer: nps.record_response(cycle, account, respondent, score, …).';
-        END IF;
     ELSE
-        PERFORM nps._immutable(format('response #%s', OLD.id), to_jsonb(OLD), to_jsonb(NEW),
-                               '{respondent,respondent_as_given,pseudonym}',
-                               'A response belongs to its respondent; record a new one instead.');
-        NEW.submissions := OLD.submissions + 1;
-    END IF;
-    IF NEW.score IS NULL OR NEW.responded_at IS NULL THEN
-        RAISE EXCEPTION 'the response of "%" needs a score and a time (score %, responded_at %)',
-                left(NEW.respondent, 80), coalesce(NEW.score::text, 'NULL'), coalesce(NEW.responded_at::text, 'NULL')
-            USING ERRCODE = 'null_value_not_allowed', HINT = 'Give score (0..10) and responded_at.';
-    END IF;
-    IF NEW.comment IS NOT NULL THEN
-        NEW.comment := nps._text(format('the comment of the response of "%s"', left(NEW.respondent, 40)), NEW.comment, 'comment');
-    END IF;
-    SELECT * INTO c FROM nps.cycles x WHERE x.id = NEW.cycle_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'cycle % does not exist', NEW.cycle_id
-            USING ERRCODE = 'undefined_object', HINT = 'SELECT id, name FROM nps.cycles lists the cycles.';
-    END IF;
-    SELECT * INTO a FROM nps.accounts x WHERE x.id = NEW.account_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'account % does not exist', NEW.account_id
-            USING ERRCODE = 'undefined_object', HINT = 'Add it to nps.accounts (external_id) first.';
-    END IF;
-    SELECT r.owner INTO cowner FROM nps.runs r WHERE r.id = c.run_id;
-    -- Gates are ordered: closing intake waits for this response, or this response sees it closed.
-    SELECT * INTO intake FROM nps.steps s WHERE s.run_id = c.run_id AND s.key = 'intake';
-    PERFORM nps._stage_write(intake.id);
-    PERFORM nps._check('response', jsonb_build_object(
-        'respondent', NEW.respondent,
-        'cycle', c.name,
-        'account', a.external_id,
-        'actor', nps.current_actor(),
-        'other_account', TG_OP = 'UPDATE' AND NEW.account_id IS DISTINCT FROM OLD.account_id,
-        'may_record', nps._actor_has_role('nps_admin') OR nps._actor_has_role('nps_intake')
-                      OR coalesce(me IN (cowner, a.csm), false),
-        'in_window', NEW.responded_at >= c.opens_at AND NEW.responded_at < c.closes_at,
-        'responded_at', NEW.responded_at::text,
-        'window', format('%s to %s', c.opens_at, c.closes_at),
-        'intake_open', nps._intake_open(c.run_id)));
-    IF TG_OP = 'UPDATE' THEN
-        PERFORM nps._immutable(format('response #%s', OLD.id), to_jsonb(OLD), to_jsonb(NEW),
-                               '{id,cycle_id,run_id}',
-                               'A response belongs to its respondent, account and cycle; record a new one instead.');
+        IF TG_OP = 'DELETE' THEN
+            IF NOT nps._actor_has_role('nps_admin') THEN
+                RAISE EXCEPTION 'response #% cannot be deleted by %', OLD.id, nps.current_actor()
+                    USING ERRCODE = 'insufficient_privilege', HINT = 'Only an nps_admin deletes a response, before its cycle is segmented.';
+            END IF;
+            RETURN OLD;
+        END IF;
+        IF TG_OP = 'INSERT' THEN
+            IF NOT (nps._in_scope('record', NEW.cycle_id) OR nps._in_scope('ingest', 0))
+               AND EXISTS (SELECT 1 FROM nps.responses x WHERE x.cycle_id = NEW.cycle_id AND x.respondent = NEW.respondent) THEN
+                RAISE EXCEPTION 'respondent "%" answered cycle % already', left(NEW.respondent, 80), NEW.cycle_id
+                    USING ERRCODE = 'unique_violation',
+                          HINT = 'A re-submission replaces the earlier answer: nps.record_response(cycle, account, respondent, score, …).';
+            END IF;
+        ELSE
+            PERFORM nps._immutable(format('response #%s', OLD.id), to_jsonb(OLD), to_jsonb(NEW),
+                                   '{respondent,respondent_as_given,pseudonym}',
+                                   'A response belongs to its respondent; record a new one instead.');
+            NEW.submissions := OLD.submissions + 1;
+        END IF;
+        IF NEW.score IS NULL OR NEW.responded_at IS NULL THEN
+            RAISE EXCEPTION 'the response of "%" needs a score and a time (score %, responded_at %)',
+                    left(NEW.respondent, 80), coalesce(NEW.score::text, 'NULL'), coalesce(NEW.responded_at::text, 'NULL')
+                USING ERRCODE = 'null_value_not_allowed', HINT = 'Give score (0..10) and responded_at.';
+        END IF;
+        IF NEW.comment IS NOT NULL THEN
+            NEW.comment := nps._text(format('the comment of the response of "%s"', left(NEW.respondent, 40)), NEW.comment, 'comment');
+        END IF;
+        SELECT * INTO c FROM nps.cycles x WHERE x.id = NEW.cycle_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'cycle % does not exist', NEW.cycle_id
+                USING ERRCODE = 'undefined_object', HINT = 'SELECT id, name FROM nps.cycles lists the cycles.';
+        END IF;
+        SELECT * INTO a FROM nps.accounts x WHERE x.id = NEW.account_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'account % does not exist', NEW.account_id
+                USING ERRCODE = 'undefined_object', HINT = 'Add it to nps.accounts (external_id) first.';
+        END IF;
+        SELECT r.owner INTO cowner FROM nps.runs r WHERE r.id = c.run_id;
+        -- Gates are ordered: closing intake waits for this response, or this response sees it closed.
+        SELECT * INTO intake FROM nps.steps s WHERE s.run_id = c.run_id AND s.key = 'intake';
+        PERFORM nps._stage_write(intake.id);
+        PERFORM nps._check('response', jsonb_build_object(
+            'respondent', NEW.respondent,
+            'cycle', c.name,
+            'account', a.external_id,
+            'actor', nps.current_actor(),
+            'other_account', TG_OP = 'UPDATE' AND NEW.account_id IS DISTINCT FROM OLD.account_id,
+            'may_record', nps._actor_has_role('nps_admin') OR nps._actor_has_role('nps_intake')
+                          OR coalesce(me IN (cowner, a.csm), false),
+            'in_window', NEW.responded_at >= c.opens_at AND NEW.responded_at < c.closes_at,
+            'responded_at', NEW.responded_at::text,
+            'window', format('%s to %s', c.opens_at, c.closes_at),
+            'intake_open', nps._intake_open(c.run_id)));
+        IF TG_OP = 'UPDATE' THEN
+            PERFORM nps._immutable(format('response #%s', OLD.id), to_jsonb(OLD), to_jsonb(NEW),
+                                   '{id,cycle_id,run_id}',
+                                   'A response belongs to its respondent, account and cycle; record a new one instead.');
+        END IF;
     END IF;
     NEW.run_id := c.run_id;
     NEW.segment := @extschema@.nps_segment(NEW.score, c.promoter_min, c.detractor_max);
