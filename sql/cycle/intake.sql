@@ -75,9 +75,16 @@ BEGIN
             RAISE EXCEPTION 'staged row #% never changes', OLD.id
                 USING ERRCODE = 'NP009', HINT = 'Delete a pending row you staged and stage it again; nps.ingest_staged marks rows as it loads them.';
         END IF;
-        PERFORM nps._immutable(format('staged row #%s', OLD.id), to_jsonb(OLD), to_jsonb(NEW),
-                               '{id,cycle,account,respondent,score,comment,channel,responded_at,staged_at,staged_by}',
-                               'A staged row keeps what was staged.');
+        -- Compared natively first (this runs for every row an ingest marks); the generic check
+        -- only names the column when something did change.
+        IF (NEW.id, NEW.cycle, NEW.account, NEW.respondent, NEW.score, NEW.comment, NEW.channel, NEW.responded_at,
+            NEW.staged_at, NEW.staged_by)
+           IS DISTINCT FROM (OLD.id, OLD.cycle, OLD.account, OLD.respondent, OLD.score, OLD.comment, OLD.channel,
+                             OLD.responded_at, OLD.staged_at, OLD.staged_by) THEN
+            PERFORM nps._immutable(format('staged row #%s', OLD.id), to_jsonb(OLD), to_jsonb(NEW),
+                                   '{id,cycle,account,respondent,score,comment,channel,responded_at,staged_at,staged_by}',
+                                   'A staged row keeps what was staged.');
+        END IF;
         RETURN NEW;
     END IF;
     IF OLD.status <> 'pending' THEN
@@ -167,6 +174,12 @@ BEGIN
           AND c.name IN (SELECT DISTINCT coalesce(x.cycle, ingest_staged.cycle) FROM nps.response_staging x WHERE x.id = ANY (ids))
         ORDER BY st.id) l;
     -- Set-based checks first: each names the value, with the SQLSTATE record_response raises.
+    -- The cycles' facts are read once per cycle, not once per row.
+    WITH named AS MATERIALIZED (
+        SELECT c.id, c.name, c.run_id, cr.owner, nps._intake_open(c.run_id) AS intake_open
+        FROM nps.cycles c JOIN nps.runs cr ON cr.id = c.run_id
+        WHERE c.name IN (SELECT DISTINCT coalesce(x.cycle, ingest_staged.cycle) FROM nps.response_staging x WHERE x.id = ANY (ids))
+    )
     UPDATE nps.response_staging s SET status = 'rejected', ingested_at = now(), ingested_by = actor,
                                       sqlstate = v.refusal[1], reason = v.refusal[2]
     FROM (
@@ -174,9 +187,9 @@ BEGIN
                CASE WHEN coalesce(s2.cycle, ingest_staged.cycle) IS NULL THEN ARRAY['22004', 'the row names no cycle']
                     WHEN c.id IS NULL THEN ARRAY['42704', format('cycle "%s" does not exist', left(s2.cycle, 200))]
                     WHEN a.id IS NULL THEN ARRAY['42704', format('account "%s" does not exist', left(s2.account, 200))]
-                    WHEN NOT (wide OR coalesce(me IN (cr.owner, a.csm), false))
+                    WHEN NOT (wide OR coalesce(me IN (c.owner, a.csm), false))
                          THEN ARRAY['42501', format('%s may not record responses of account %s in cycle "%s"', actor, a.external_id, c.name)]
-                    WHEN NOT nps._intake_open(c.run_id) THEN ARRAY['NP011', format('the intake of cycle "%s" is closed', c.name)]
+                    WHEN NOT c.intake_open THEN ARRAY['NP011', format('the intake of cycle "%s" is closed', c.name)]
                     WHEN nps._blank(s2.respondent) THEN ARRAY['22004', 'the respondent is missing']
                     WHEN nps._blank(s2.score) THEN ARRAY['22004', 'the score is missing']
                     WHEN btrim(s2.score) !~ '^[+-]?[0-9]{1,9}$'
@@ -193,8 +206,7 @@ BEGIN
                          THEN ARRAY['22023', format('channel "%s" is not known (email, in_app, web, sms, phone, meeting, other)', left(s2.channel, 80))]
                END AS refusal
         FROM nps.response_staging s2
-        LEFT JOIN nps.cycles c ON c.name = coalesce(s2.cycle, ingest_staged.cycle)
-        LEFT JOIN nps.runs cr ON cr.id = c.run_id
+        LEFT JOIN named c ON c.name = coalesce(s2.cycle, ingest_staged.cycle)
         LEFT JOIN nps.accounts a ON a.external_id = btrim(s2.account)
         WHERE s2.id = ANY (ids)
     ) v
