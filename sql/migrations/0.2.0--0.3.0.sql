@@ -282,7 +282,9 @@ ALTER TABLE nps.response_staging ALTER COLUMN staged_by DROP DEFAULT, ALTER COLU
 -- 5. Responses, snapshots, templates
 -------------------------------------------------------------------------------------------------
 -- Respondents recorded before 0.3.0 keep the spelling they were recorded with (normalizing them
--- now could merge two rows of one cycle), which is also how it was given.
+-- now could merge two rows of one cycle), which is also how it was given; their pseudonym is
+-- that of the normalized spelling (the raw one where it would be refused today), so a person
+-- keeps one key across the update.
 -- Responses are the one table that may be large (millions of rows): every change to them is one
 -- ALTER TABLE, so the table is rewritten once, its indexes rebuilt once, and no dead row is left;
 -- the new columns are computed by the rewrite (a USING expression may read the row's other
@@ -292,6 +294,10 @@ CREATE FUNCTION nps._random_bytes(n integer) RETURNS bytea
     LANGUAGE c STRICT VOLATILE PARALLEL SAFE AS 'MODULE_PATHNAME', 'nps_random_bytes';
 CREATE FUNCTION nps._hmac_sha256(key bytea, value text) RETURNS text
     LANGUAGE c STRICT IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'nps_hmac_sha256';
+CREATE FUNCTION nps._text(what text, value text, kind text) RETURNS text
+    LANGUAGE c STRICT IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'nps_text';
+CREATE FUNCTION nps._text_problem(what text, value text, kind text) RETURNS text[]
+    LANGUAGE c STRICT IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'nps_text_problem';
 INSERT INTO nps.pseudonym_key (id, key) VALUES (true, nps._random_bytes(32));
 SELECT set_config('pg_nps_migration.key', encode(key, 'hex'), true) FROM nps.pseudonym_key;
 ALTER TABLE nps.responses ADD COLUMN respondent_as_given text, ADD COLUMN pseudonym text;
@@ -303,7 +309,9 @@ ALTER TABLE nps.responses DROP CONSTRAINT responses_channel_check,
     ALTER COLUMN respondent_as_given TYPE text USING respondent,
     ALTER COLUMN respondent_as_given SET NOT NULL,
     ALTER COLUMN pseudonym TYPE text
-        USING 'r_' || left(nps._hmac_sha256(decode(current_setting('pg_nps_migration.key'), 'hex'), respondent), 24),
+        USING 'r_' || left(nps._hmac_sha256(decode(current_setting('pg_nps_migration.key'), 'hex'),
+                                            CASE WHEN nps._text_problem('respondent', respondent, 'identity') IS NULL
+                                                 THEN nps._text('respondent', respondent, 'identity') ELSE respondent END), 24),
     ALTER COLUMN pseudonym SET NOT NULL;
 SELECT set_config('pg_nps_migration.key', '', true);
 
