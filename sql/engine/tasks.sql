@@ -2,6 +2,11 @@
 -- recount, the task hooks), and the task procedures: complete, save, reassign, claim, move the
 -- due date, cancel.
 
+CREATE OR REPLACE FUNCTION nps._exists_as_caller(rel regclass, key_column text, key text) RETURNS boolean
+    LANGUAGE c STRICT STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'nps_exists_as_caller';
+COMMENT ON FUNCTION nps._exists_as_caller(regclass, text, text) IS
+    'Internal: whether rel has a row whose key_column, as text, is key, asked as the role acting (its privileges and row-level security), never as the owner: no code of the table''s runs with the owner''s rights.';
+
 CREATE OR REPLACE FUNCTION nps._reference_exists(target text, key text) RETURNS boolean
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
@@ -9,11 +14,12 @@ AS $$
 DECLARE
     rel regclass := to_regclass(target);
     pk  text;
-    found boolean;
 BEGIN
-    -- The guards run as the extension's owner: a reference names a row of a table the person
-    -- acting could read themself, never one they could not.
-    IF rel IS NULL OR NOT has_table_privilege(nps._outer_role(), rel, 'SELECT') THEN
+    -- A reference names a row of a permanent table the person acting could read themself; the
+    -- lookup runs with their rights (nps._exists_as_caller), not the guard's.
+    IF rel IS NULL
+       OR (SELECT c.relpersistence = 't' OR c.relkind NOT IN ('r', 'p') FROM pg_class c WHERE c.oid = rel)
+       OR NOT has_table_privilege(nps._outer_role(), rel, 'SELECT') THEN
         RETURN false;
     END IF;
     SELECT a.attname INTO pk
@@ -22,12 +28,11 @@ BEGIN
     IF pk IS NULL THEN
         RETURN false;
     END IF;
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I::text = $1)', rel, pk) INTO found USING key;
-    RETURN found;
+    RETURN nps._exists_as_caller(rel, pk, key);
 END;
 $$;
 COMMENT ON FUNCTION nps._reference_exists(text, text) IS
-    'Internal: whether table target (one the acting role may read) has a row whose single-column primary key equals key (as text).';
+    'Internal: whether permanent table target (one the acting role may read) has a row, visible to the acting role, whose single-column primary key equals key (as text).';
 
 CREATE OR REPLACE FUNCTION nps._tasks_guard() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER

@@ -17,6 +17,7 @@ use crate::error::{report, OrRaise};
 use crate::fmgr::{arg, int4, jsonb_datum, jsonb_text, pg_v1, text};
 
 pub(crate) mod identity;
+mod reference;
 mod scope;
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;
@@ -46,6 +47,7 @@ pg_v1! {
             "run_start" => workflow::run_start(&facts(&rule, &json)),
             "immutable" => workflow::immutable(&facts(&rule, &json)),
             "cycle" => cycle::intake::cycle_change(&facts(&rule, &json)),
+            "cycle_start" => cycle::intake::cycle_start(&facts(&rule, &json)),
             "intake_close" => cycle::intake::close_intake(&facts(&rule, &json)),
             "response" => cycle::responses::accept(&facts(&rule, &json)),
             "cause" => cycle::causes::assign(&facts(&rule, &json)),

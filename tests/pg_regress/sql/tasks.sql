@@ -95,3 +95,37 @@ SELECT count(*) AS open_tasks_left_behind FROM nps.tasks t JOIN nps.steps s ON s
 WHERE t.status = 'open' AND (s.status = 'skipped' OR r.status <> 'active');
 SELECT DISTINCT left(t.cancel_reason, 13) AS reason, s.open_tasks FROM nps.tasks t JOIN nps.steps s ON s.id = t.step_id
 WHERE s.status = 'skipped' AND t.status = 'cancelled';
+
+-- A reference field names a row of a permanent table (schema.table), and the row is looked up
+-- with the rights of whoever fills the field: a row they cannot see does not count, and the key
+-- type's code (here a cast Ben wrote) runs as Ben, never as the guard's owner.
+SET ROLE r_admin;
+SELECT * FROM regress.error_of($$SELECT nps.import_template('{"name": "Refs", "steps": [{"key": "s", "name": "S", "tasks":
+  [{"key": "t", "title": "T", "fields": [{"name": "ticket", "type": "reference", "to": "tickets", "required": false}]}]}]}')$$);
+RESET ROLE;
+CREATE SCHEMA ben_crm AUTHORIZATION r_ben;
+SET ROLE r_ben;
+CREATE TYPE ben_crm.code AS ENUM ('t-1', 't-2');
+CREATE FUNCTION ben_crm.code_text(ben_crm.code) RETURNS text LANGUAGE plpgsql IMMUTABLE
+    AS $$ BEGIN RAISE WARNING 'the key''s cast runs as %', current_user; RETURN format('%s', $1); END $$;
+CREATE CAST (ben_crm.code AS text) WITH FUNCTION ben_crm.code_text(ben_crm.code);
+CREATE TABLE ben_crm.tickets (code ben_crm.code PRIMARY KEY);
+INSERT INTO ben_crm.tickets VALUES ('t-1');
+RESET ROLE;
+SET ROLE r_admin;
+SELECT name FROM nps.import_template('{"name": "Refs", "steps": [{"key": "s", "name": "S", "tasks":
+  [{"key": "t", "title": "T", "fields": [{"name": "ticket", "type": "reference", "to": "ben_crm.tickets", "required": false},
+                                         {"name": "account", "type": "reference", "to": "nps.accounts", "required": false}]}]}]}');
+RESET ROLE;
+SET ROLE r_ben;
+SELECT id AS ref_run FROM nps.start_run('Refs', title => 'References') \gset
+SELECT id AS ref_task FROM nps.tasks WHERE run_id = :ref_run \gset
+SELECT (nps.save_task(:ref_task, '{"ticket": "t-1"}')).fields ->> 'ticket' AS ticket;
+SELECT state FROM regress.error_of(format($$SELECT nps.save_task(%s, '{"ticket": "t-2"}')$$, :ref_task));
+SELECT (nps.save_task(:ref_task, jsonb_build_object('account', (SELECT id FROM nps.accounts WHERE external_id = 'INITECH')))).fields ->> 'account' IS NOT NULL AS own_account;
+RESET ROLE;
+SELECT id AS acme FROM nps.accounts WHERE external_id = 'ACME' \gset
+SET ROLE r_ben;
+SELECT state FROM regress.error_of(format($$SELECT nps.save_task(%s, '{"account": %s}')$$, :ref_task, :acme));
+RESET ROLE;
+DROP SCHEMA ben_crm CASCADE;

@@ -276,7 +276,23 @@ fn check_fields(path: &str, fields: &[Field]) -> Result<()> {
             (FieldType::Reference, None) => {
                 return Err(invalid(&format!("{p}.to"), "a reference field names the table it points into"));
             }
-            (FieldType::Reference, Some(t)) => check_name(&format!("{p}.to"), t)?,
+            (FieldType::Reference, Some(t)) => {
+                check_name(&format!("{p}.to"), t)?;
+                // Unqualified, a name would find whatever the session puts first (a temporary
+                // table of the person filling the field); pg_temp is never a reference's home.
+                let qualified = t.split_once('.').is_some_and(|(schema, table)| {
+                    !schema.is_empty()
+                        && !table.is_empty()
+                        && !table.contains('.')
+                        && !schema.to_lowercase().starts_with("pg_temp")
+                });
+                if !qualified {
+                    return Err(invalid(
+                        &format!("{p}.to"),
+                        format!("names table \"{t}\" without its schema; write it as schema.table (e.g. \"crm.tickets\"), never in pg_temp"),
+                    ));
+                }
+            }
             (_, Some(_)) => return Err(invalid(&format!("{p}.to"), "only a reference field has \"to\"")),
             _ => {}
         }
@@ -610,6 +626,11 @@ mod tests {
         let mut v = minimal();
         v["steps"][0]["tasks"][0]["fields"] = json!([{"name": "t", "type": "reference"}]);
         assert!(err_of(v).contains("steps[0].tasks[0].fields[0].to"));
+        for to in ["tickets", "pg_temp.tickets", "PG_TEMP_3.tickets", ".tickets", "crm.", "a.b.c"] {
+            let mut v = minimal();
+            v["steps"][0]["tasks"][0]["fields"] = json!([{"name": "t", "type": "reference", "to": to}]);
+            assert!(err_of(v).contains("without its schema"), "{to}");
+        }
         let mut v = minimal();
         v["steps"][0]["tasks"][0]["fields"] =
             json!([{"name": "a", "type": "text"}, {"name": "a", "type": "number"}]);
