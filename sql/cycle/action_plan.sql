@@ -51,6 +51,7 @@ BEGIN
         'definition_changed', defn,
         'may_plan', nps._may_manage(run.owner),
         'is_owner', coalesce(item.owner = me, false),
+        'is_completer', TG_OP = 'UPDATE' AND coalesce(OLD.completed_by = me, false),
         'may_verify', nps.has_role(me, 'nps_approver'),
         'cause_known', item.cause IS NULL OR EXISTS (SELECT 1 FROM nps.root_cause_taxonomy t WHERE t.key = item.cause),
         'from', CASE WHEN TG_OP <> 'INSERT' THEN OLD.status END,

@@ -72,6 +72,12 @@ SELECT status, verified_by, evidence FROM nps.verify_plan_item(:fix, 'Release no
 SELECT nps.verify_plan_item(p.id, 'looks fine') FROM nps.plan_items p WHERE p.title = 'Quarterly tips for passives';
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
+-- Nor does whoever completed an item for its owner verify it: an nps_admin (who holds
+-- nps_approver) completing Ben's item leaves its verification to someone else.
+SET ROLE r_admin;
+SELECT (nps.complete_plan_item(p.id, 'done for Ben')).completed_by FROM nps.plan_items p WHERE p.title = 'Speed up report generation';
+SELECT * FROM regress.error_of($$SELECT nps.verify_plan_item(p.id, 'I checked my own work') FROM nps.plan_items p WHERE p.title = 'Speed up report generation'$$);
+RESET ROLE;
 -- Verified is final, for everyone.
 UPDATE nps.plan_items SET title = 'Something else', outcome = 'rewritten' WHERE title = 'Fix the weekly export crash';
 \echo :LAST_ERROR_SQLSTATE

@@ -2,7 +2,7 @@
 //! other than the owner.
 //!
 //! ```text
-//! item: open ─► done (its owner, with the outcome) ─► verified (not its owner, with evidence)
+//! item: open ─► done (its owner, with the outcome) ─► verified (neither its owner nor who completed it, with evidence)
 //!         └──────────┴─► dropped (the cycle's owner, with a reason)      verified, dropped: final
 //! ```
 
@@ -63,6 +63,8 @@ pub struct PlanItemFacts {
     pub may_plan: bool,
     /// The person acting owns the item.
     pub is_owner: bool,
+    /// The person acting completed the item (its `completed_by`).
+    pub is_completer: bool,
     /// The person acting holds nps_approver: who verifies follow-ups.
     pub may_verify: bool,
     /// The item's cause is none, or a category of the taxonomy.
@@ -216,6 +218,13 @@ pub fn item_change(f: &PlanItemFacts) -> Result<()> {
                     "Someone other than the owner verifies the follow-up.",
                 ));
             }
+            if f.is_completer {
+                return Err(err(
+                    ErrorKind::SelfApproval,
+                    format!("{} was completed by the person verifying it", f.item),
+                    "Someone other than whoever delivered it verifies the follow-up.",
+                ));
+            }
             if f.outcome_changed || f.drop_reason_changed {
                 return Err(err(
                     ErrorKind::Immutable,
@@ -278,6 +287,7 @@ mod tests {
             definition_changed: false,
             may_plan: false,
             is_owner: false,
+            is_completer: false,
             may_verify: false,
             cause_known: true,
             from: Some(from),
@@ -312,6 +322,10 @@ mod tests {
         f.is_owner = true;
         assert_eq!(kind(&f), ErrorKind::SelfApproval);
         f.is_owner = false;
+        // Nor the item they completed for its owner (a cycle's owner may complete any item).
+        f.is_completer = true;
+        assert_eq!(kind(&f), ErrorKind::SelfApproval);
+        f.is_completer = false;
         assert_eq!(kind(&f), ErrorKind::InvalidParameter);
         f.evidence = Some("\t\u{200B}".into());
         assert_eq!(kind(&f), ErrorKind::InvalidParameter);
