@@ -166,6 +166,27 @@ pub struct AsOwner {
     path: Option<GucScope>,
 }
 
+thread_local! {
+    /// For each `AsOwner` alive, outermost first: whether the code that entered it already ran
+    /// inside a security-restricted operation.
+    static OWNER_FRAMES: std::cell::RefCell<Vec<bool>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Forget every `AsOwner` frame: at the end of a transaction none is alive.
+pub fn forget_owner_frames() {
+    OWNER_FRAMES.with(|f| f.borrow_mut().clear());
+}
+
+/// Whether this backend is running maintenance code: a security-restricted operation Postgres
+/// started (VACUUM, ANALYZE, CREATE INDEX, REFRESH MATERIALIZED VIEW …), not the restricted
+/// frames `AsOwner` opens for pg_nps' own queries.
+pub fn in_maintenance() -> bool {
+    OWNER_FRAMES
+        .with(|f| f.borrow().first().copied())
+        // SAFETY: reads the backend's security context.
+        .unwrap_or_else(|| unsafe { pg_sys::InSecurityRestrictedOperation() })
+}
+
 impl AsOwner {
     /// # Safety
     /// Backend thread, in a transaction.
@@ -174,6 +195,8 @@ impl AsOwner {
             let mut user = Oid::INVALID;
             let mut sec = 0;
             pg_sys::GetUserIdAndSecContext(&mut user, &mut sec);
+            let restricted = sec & pg_sys::SECURITY_RESTRICTED_OPERATION as i32 != 0;
+            OWNER_FRAMES.with(|f| f.borrow_mut().push(restricted));
             pg_sys::SetUserIdAndSecContext(
                 owner,
                 sec | (pg_sys::SECURITY_LOCAL_USERID_CHANGE | pg_sys::SECURITY_RESTRICTED_OPERATION) as i32,
@@ -188,6 +211,7 @@ impl Drop for AsOwner {
     fn drop(&mut self) {
         // Undo what `enter` did, in reverse order: the search path, then the user.
         drop(self.path.take());
+        OWNER_FRAMES.with(|f| f.borrow_mut().pop());
         if !std::thread::panicking() {
             // SAFETY: restores the user and context `enter` saved.
             unsafe { pg_sys::SetUserIdAndSecContext(self.user, self.sec) };

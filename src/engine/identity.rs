@@ -128,7 +128,7 @@ unsafe fn current_key() -> Key {
         Key {
             outer: pg_sys::GetOuterUserId(),
             session: pg_sys::GetSessionUserId(),
-            restricted: pg_sys::InSecurityRestrictedOperation(),
+            restricted: crate::backend::in_maintenance(),
             actor: setting(c"nps.actor"),
         }
     }
@@ -191,6 +191,7 @@ fn watch_transaction() {
 unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut std::ffi::c_void) {
     if crate::backend::ends_transaction(event) {
         forget();
+        crate::backend::forget_owner_frames();
     }
 }
 

@@ -144,3 +144,14 @@ SET LOCAL ROLE r_app;
 SET LOCAL nps.actor = 'bob@app.example';
 SELECT nps._actor_has_role('nps_csm') AS bob_is_csm;
 ROLLBACK;
+-- An application acts only through its own login: a person who was made a member of its role
+-- and switched to it names nobody, and is not the application either.
+BEGIN;
+GRANT r_app TO r_ben;
+SET LOCAL SESSION AUTHORIZATION r_ben;
+SET LOCAL ROLE r_app;
+SET LOCAL nps.actor = 'bob@app.example';
+SELECT * FROM regress.error_of('SELECT nps.current_person()');
+RESET nps.actor;
+SELECT state, message FROM regress.error_of('SELECT nps.current_actor()');
+ROLLBACK;

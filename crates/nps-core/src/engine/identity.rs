@@ -126,6 +126,24 @@ pub fn acting(f: &SessionFacts) -> Result<Acting> {
                 "An nps_admin reactivates it: UPDATE nps.applications SET active = true WHERE login = '…'.",
             ));
         }
+        // An application's rights are its own login's: a member of its role who switched to it
+        // would name its end users at will.
+        if f.session != f.outer {
+            let trusted = f.session_is_superuser || f.session_application.as_ref().is_some_and(|a| a.active);
+            if !trusted {
+                let who = if f.session_person { "person" } else { "login" };
+                return Err(refuse(
+                    format!(
+                        "{who} {} acts as application {}: an application acts only through its own login",
+                        f.session, f.outer
+                    ),
+                    format!(
+                        "Connect as {} itself; REVOKE {} FROM {} if the membership was not meant for this.",
+                        f.outer, f.outer, f.session
+                    ),
+                ));
+            }
+        }
         let Some(actor) = &f.actor else {
             return Ok(Acting::Application(f.outer.clone()));
         };
@@ -338,6 +356,31 @@ mod tests {
         assert_eq!(kind(person(&su)), ErrorKind::NotAPerson);
         su.actor = Some("anyone".into());
         assert!(acting(&su).is_err());
+    }
+
+    #[test]
+    fn only_the_applications_own_login_acts_as_it() {
+        let mut f = login("portal");
+        f.outer_person = None;
+        f.session_person = false;
+        f.outer_application = Some(Registered { active: true });
+        f.actor = Some("bob@app.example".into());
+        f.named = Some(Named {
+            identity: "bob@app.example".into(),
+            active: true,
+            application: Some("portal".into()),
+        });
+        assert_eq!(acting(&f).unwrap(), Acting::Person("bob@app.example".into()));
+        // A person who is a member of the application's role and switched to it.
+        f.session = "csm_ben".into();
+        f.session_person = true;
+        assert!(acting(&f).unwrap_err().message.contains("acts as application portal"));
+        f.actor = None;
+        f.named = None;
+        assert!(acting(&f).is_err());
+        // A superuser (or another registered application, e.g. an authenticator) may switch to it.
+        f.session_is_superuser = true;
+        assert_eq!(acting(&f).unwrap(), Acting::Application("portal".into()));
     }
 
     #[test]
