@@ -1,9 +1,10 @@
 -- pg_nps workflow engine, views: my tasks, SLA breaches, pending approvals, run progress. Each
 -- shows the person acting what is theirs: my_tasks and pending_approvals filter by
--- nps.current_person(); overdue_tasks and run_progress read with the caller's rights
--- (security_invoker), so row-level security decides.
+-- nps.current_person() as security barriers (a caller's own function in a WHERE clause sees
+-- only the rows the filter let through); overdue_tasks and run_progress read with the caller's
+-- rights (security_invoker), so row-level security decides.
 
-CREATE OR REPLACE VIEW nps.my_tasks AS
+CREATE OR REPLACE VIEW nps.my_tasks WITH (security_barrier = true) AS
 SELECT t.id AS task_id, t.title, t.owner, t.queue, t.status, t.due_at,
        t.due_at < now() AS overdue,
        s.status = 'active' AS actionable,
@@ -58,7 +59,7 @@ COMMENT ON COLUMN nps.overdue_tasks.run_owner IS 'Owner of the run.';
 COMMENT ON COLUMN nps.overdue_tasks.run_owner_lead IS 'The run owner''s lead: who may move the due date (nps.move_due), and whom to escalate to.';
 COMMENT ON COLUMN nps.overdue_tasks.template IS 'Template of the run.';
 
-CREATE OR REPLACE VIEW nps.pending_approvals AS
+CREATE OR REPLACE VIEW nps.pending_approvals WITH (security_barrier = true) AS
 SELECT a.id AS approval_id, a.required_role, a.min_approvers, a.approvals, a.requested_by, a.requested_at, a.note,
        s.id AS step_id, s.name AS step, s.evidence, s.rejection_reason,
        r.id AS run_id, r.title AS run, tp.name AS template
