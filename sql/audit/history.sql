@@ -7,10 +7,14 @@ CREATE OR REPLACE FUNCTION nps._audit_object(table_name text, pk jsonb, label te
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
 BEGIN ATOMIC
     SELECT regexp_replace(replace(split_part(table_name, '.', 2), '_', ' '), 's$', '')
-           || ' #' || coalesce(pk ->> 'id', pk::text)
+           || CASE WHEN pk ? 'id' THEN ' #' || (pk ->> 'id')
+                   ELSE coalesce((SELECT ' of ' || string_agg(replace(regexp_replace(k.key, '_id$', ''), '_', ' ')
+                                                              || ' #' || (k.value #>> '{}'), ', ' ORDER BY k.key)
+                                  FROM jsonb_each(pk) k), '')
+              END
            || coalesce(' "' || label || '"', '');
 END;
-COMMENT ON FUNCTION nps._audit_object(text, jsonb, text) IS 'Internal: how run_history names a row, e.g. task #12 "First contact".';
+COMMENT ON FUNCTION nps._audit_object(text, jsonb, text) IS 'Internal: how run_history names a row, e.g. task #12 "First contact", or cycle report of cycle #2 for a row keyed by another table''s id.';
 
 CREATE OR REPLACE FUNCTION nps._audit_changes(old jsonb, new jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE

@@ -41,7 +41,7 @@ COMMENT ON COLUMN nps.cycle_headline.ci_low IS 'Lower bound of the 95% confidenc
 COMMENT ON COLUMN nps.cycle_headline.ci_high IS 'Upper bound of the 95% confidence interval (adjusted Wald).';
 COMMENT ON COLUMN nps.cycle_headline.margin_of_error IS 'Half-width of the 95% Wald interval, in points.';
 COMMENT ON COLUMN nps.cycle_headline.arr_weighted_nps IS 'NPS with each account weighted by its ARR.';
-COMMENT ON COLUMN nps.cycle_headline.previous_cycle IS 'The latest segmented cycle that opened before this one.';
+COMMENT ON COLUMN nps.cycle_headline.previous_cycle IS 'The latest segmented cycle of the same owner that opened before this one.';
 COMMENT ON COLUMN nps.cycle_headline.previous_nps IS 'NPS of the previous cycle, under this cycle''s bands.';
 COMMENT ON COLUMN nps.cycle_headline.change IS 'nps - previous_nps, in points.';
 COMMENT ON COLUMN nps.cycle_headline.p_value IS 'Two-sided p-value of the change (z-test): below 0.05 is unlikely to be noise.';

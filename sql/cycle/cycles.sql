@@ -149,6 +149,7 @@ CREATE OR REPLACE FUNCTION nps._cycles_guard() RETURNS trigger
 AS $$
 DECLARE
     owner text;
+    cfg   nps.settings;
 BEGIN
     PERFORM nps._fires_on(TG_RELID, 'nps.cycles', 'nps._cycles_guard()');
     IF TG_OP = 'DELETE' THEN
@@ -186,11 +187,27 @@ BEGIN
         RAISE EXCEPTION 'cycle "%" would close (%) before it opens (%)', NEW.name, NEW.closes_at, NEW.opens_at
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Give a closes_at after opens_at.';
     END IF;
+    IF TG_OP = 'INSERT' THEN
+        cfg := nps.current_settings();
+        PERFORM nps._check('cycle_start', jsonb_build_object(
+            'cycle', NEW.name,
+            'is_admin', nps._is_admin(),
+            'promoter_min', NEW.promoter_min, 'detractor_max', NEW.detractor_max,
+            'org_promoter_min', cfg.promoter_min, 'org_detractor_max', cfg.detractor_max,
+            'min_responses', NEW.min_responses, 'org_min_responses', cfg.min_responses,
+            'finite', isfinite(NEW.opens_at) AND isfinite(NEW.closes_at),
+            'window_days', CASE WHEN isfinite(NEW.opens_at) AND isfinite(NEW.closes_at)
+                                THEN extract(epoch FROM NEW.closes_at - NEW.opens_at) / 86400 ELSE 0 END));
+    ELSIF NEW.closes_at IS DISTINCT FROM OLD.closes_at
+          AND (NOT isfinite(NEW.closes_at) OR NEW.closes_at > NEW.opens_at + interval '366 days') THEN
+        RAISE EXCEPTION 'the window of cycle "%" would end %; a window is finite and at most 366 days long', NEW.name, NEW.closes_at
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'A cycle is one survey wave: start a new cycle for the next one.';
+    END IF;
     RETURN NEW;
 END;
 $$;
 COMMENT ON FUNCTION nps._cycles_guard() IS
-    'Trigger: a cycle is started with its own new run (nps.start_cycle) by whoever started the run; its bands, name and start never change; while intake is open its owner extends the window and counts invitations, only an nps_admin shortens the window or changes the minimum, invitations only grow; after intake nothing changes; cycles are never deleted.';
+    'Trigger: a cycle is started with its own new run (nps.start_cycle) by whoever started the run, with a finite window of at most 366 days, and (unless an nps_admin starts it) the organization''s bands, at least its minimum of responses and a window of a day or more; its bands, name and start never change; while intake is open its owner extends the window and counts invitations, only an nps_admin shortens the window or changes the minimum, invitations only grow; after intake nothing changes; cycles are never deleted.';
 CREATE OR REPLACE TRIGGER cycles_guard BEFORE INSERT OR UPDATE OR DELETE ON nps.cycles
     FOR EACH ROW EXECUTE FUNCTION nps._cycles_guard();
 

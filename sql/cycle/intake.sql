@@ -105,7 +105,7 @@ CREATE OR REPLACE TRIGGER staging_guard BEFORE INSERT OR UPDATE OR DELETE ON nps
 
 -- COPY cannot load a table with row-level security, so the staging table has none: stagers
 -- INSERT (and COPY) into it without reading it, and read their own rows through this view.
-CREATE OR REPLACE VIEW nps.staging_rejects AS
+CREATE OR REPLACE VIEW nps.staging_rejects WITH (security_barrier = true) AS
 SELECT s.id, s.staged_at, s.staged_by, s.cycle, s.account, s.respondent, s.score, s.channel, s.responded_at,
        s.sqlstate, s.reason, s.ingested_at, s.comment
 FROM nps.response_staging s
@@ -154,14 +154,14 @@ BEGIN
     -- The rows this call takes: pending ones of this cycle (or naming none), the oldest first and
     -- at most max_rows, locked so that two concurrent ingests never load one row twice. Whoever
     -- ingests takes the rows they staged (intake and nps_admin: every row; a cycle's owner: the
-    -- rows of their cycle).
+    -- rows that name their cycle, never rows someone else staged without naming one).
     SELECT coalesce(array_agg(id ORDER BY id), '{}') INTO ids FROM (
         SELECT s.id FROM nps.response_staging s
         WHERE s.status = 'pending'
           AND (ingest_staged.cycle IS NULL OR s.cycle IS NULL OR s.cycle = ingest_staged.cycle)
           AND (wide OR s.staged_by = actor
                OR EXISTS (SELECT 1 FROM nps.cycles c JOIN nps.runs cr ON cr.id = c.run_id
-                          WHERE c.name = coalesce(s.cycle, ingest_staged.cycle) AND cr.owner = me))
+                          WHERE c.name = s.cycle AND cr.owner = me))
         ORDER BY s.id LIMIT max_rows FOR UPDATE SKIP LOCKED) x;
 
     PERFORM nps._scope_enter('ingest', 0);
@@ -176,8 +176,8 @@ BEGIN
     -- Set-based checks first: each names the value, with the SQLSTATE record_response raises.
     -- The cycles' facts are read once per cycle, not once per row.
     WITH named AS MATERIALIZED (
-        SELECT c.id, c.name, c.run_id, cr.owner, nps._intake_open(c.run_id) AS intake_open
-        FROM nps.cycles c JOIN nps.runs cr ON cr.id = c.run_id
+        SELECT c.id, c.name, c.run_id, nps._intake_open(c.run_id) AS intake_open
+        FROM nps.cycles c
         WHERE c.name IN (SELECT DISTINCT coalesce(x.cycle, ingest_staged.cycle) FROM nps.response_staging x WHERE x.id = ANY (ids))
     )
     UPDATE nps.response_staging s SET status = 'rejected', ingested_at = now(), ingested_by = actor,
@@ -187,7 +187,7 @@ BEGIN
                CASE WHEN coalesce(s2.cycle, ingest_staged.cycle) IS NULL THEN ARRAY['22004', 'the row names no cycle']
                     WHEN c.id IS NULL THEN ARRAY['42704', format('cycle "%s" does not exist', left(s2.cycle, 200))]
                     WHEN a.id IS NULL THEN ARRAY['42704', format('account "%s" does not exist', left(s2.account, 200))]
-                    WHEN NOT (wide OR coalesce(me IN (c.owner, a.csm), false))
+                    WHEN NOT (wide OR coalesce(a.csm = me OR nps._is_lead_of(me, a.csm), false))
                          THEN ARRAY['42501', format('%s may not record responses of account %s in cycle "%s"', actor, a.external_id, c.name)]
                     WHEN NOT c.intake_open THEN ARRAY['NP011', format('the intake of cycle "%s" is closed', c.name)]
                     WHEN nps._blank(s2.respondent) THEN ARRAY['22004', 'the respondent is missing']
@@ -281,7 +281,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION nps.ingest_staged(text, integer) IS
-    'Load the pending rows of nps.response_staging (those of cycle, or naming no cycle; all pending rows when cycle is NULL; the oldest max_rows of them when given) that the caller staged (every row for nps_intake and nps_admin, the rows of their cycles for a cycle''s owner) into nps.responses with the rules of nps.record_response. Good rows load even when others are bad; each bad row is marked rejected with its SQLSTATE and reason (nps.staging_rejects). Concurrent calls take disjoint rows. Returns how many rows loaded and were rejected.';
+    'Load the pending rows of nps.response_staging (those of cycle, or naming no cycle; all pending rows when cycle is NULL; the oldest max_rows of them when given) that the caller staged (every row for nps_intake and nps_admin, the rows naming their cycles for a cycle''s owner) into nps.responses with the rules of nps.record_response. Good rows load even when others are bad; each bad row is marked rejected with its SQLSTATE and reason (nps.staging_rejects). Concurrent calls take disjoint rows. Returns how many rows loaded and were rejected.';
 
 -- A big file in short transactions: every response of a cycle joins the cycle's audit chain,
 -- whose head a writer holds until it commits, so one long ingest would hold up every other

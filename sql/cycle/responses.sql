@@ -32,7 +32,6 @@ DECLARE
     a       nps.accounts;
     intake  nps.steps;
     me      text := nps._person_or_null();
-    cowner  text;
 BEGIN
     PERFORM nps._fires_on(TG_RELID, 'nps.responses', 'nps._responses_guard()');
     -- Every new response: the respondent as given, normalized, and its pseudonym.
@@ -58,7 +57,8 @@ BEGIN
             NEW.pseudonym := OLD.pseudonym;
             NEW.submissions := OLD.submissions + 1;
         END IF;
-        IF NOT (NEW.responded_at >= c.opens_at AND NEW.responded_at < c.closes_at) THEN
+        IF NOT (NEW.responded_at >= c.opens_at AND NEW.responded_at < c.closes_at)
+           OR NEW.responded_at > now() + interval '1 day' THEN
             RAISE EXCEPTION USING ERRCODE = 'NP011';
         END IF;
         IF NEW.comment IS NOT NULL THEN
@@ -103,7 +103,6 @@ BEGIN
             RAISE EXCEPTION 'account % does not exist', NEW.account_id
                 USING ERRCODE = 'undefined_object', HINT = 'Add it to nps.accounts (external_id) first.';
         END IF;
-        SELECT r.owner INTO cowner FROM nps.runs r WHERE r.id = c.run_id;
         -- Gates are ordered: closing intake waits for this response, or this response sees it closed.
         SELECT * INTO intake FROM nps.steps s WHERE s.run_id = c.run_id AND s.key = 'intake';
         PERFORM nps._stage_write(intake.id);
@@ -114,7 +113,8 @@ BEGIN
             'actor', nps.current_actor(),
             'other_account', TG_OP = 'UPDATE' AND NEW.account_id IS DISTINCT FROM OLD.account_id,
             'may_record', nps._actor_has_role('nps_admin') OR nps._actor_has_role('nps_intake')
-                          OR coalesce(me IN (cowner, a.csm), false),
+                          OR coalesce(a.csm = me OR nps._is_lead_of(me, a.csm), false),
+            'in_future', NEW.responded_at > now() + interval '1 day',
             'in_window', NEW.responded_at >= c.opens_at AND NEW.responded_at < c.closes_at,
             'responded_at', NEW.responded_at::text,
             'window', format('%s to %s', c.opens_at, c.closes_at),
@@ -133,7 +133,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION nps._responses_guard() IS
-    'Trigger: a response is recorded by intake (nps_intake), the cycle''s owner, the account''s CSM or an nps_admin (42501), inside its cycle''s window while intake is open (NP011, ordered against the close by the intake stage lock), with a normalized respondent (22023, 22004, 22001) and a comment of at most 20000 characters (22001); its score is 0..10 (22003) and its segment follows the cycle''s bands; re-submissions count up and keep the respondent and account (NP009); only an nps_admin deletes one.';
+    'Trigger: a response is recorded by intake (nps_intake), the account''s CSM or their lead, or an nps_admin (42501), inside its cycle''s window, never more than a day ahead of the clock, while intake is open (NP011, ordered against the close by the intake stage lock), with a normalized respondent (22023, 22004, 22001) and a comment of at most 20000 characters (22001); its score is 0..10 (22003) and its segment follows the cycle''s bands; re-submissions count up and keep the respondent and account (NP009); only an nps_admin deletes one.';
 CREATE OR REPLACE TRIGGER responses_guard BEFORE INSERT OR UPDATE OR DELETE ON nps.responses
     FOR EACH ROW EXECUTE FUNCTION nps._responses_guard();
 

@@ -25,12 +25,12 @@ BEGIN
     RETURN csm = person OR nps._is_lead_of(person, csm)
         OR EXISTS (SELECT 1 FROM nps.responses r JOIN nps.runs cr ON cr.id = r.run_id
                    WHERE r.account_id = account AND cr.owner = person)
-        OR EXISTS (SELECT 1 FROM nps.accounts a JOIN nps.runs w ON w.subject ->> 'account' = a.external_id
-                   WHERE a.id = account AND nps._sees_run(w.id));
+        OR EXISTS (SELECT 1 FROM nps.playbook_runs pr JOIN nps.responses r ON r.id = pr.response_id
+                   WHERE r.account_id = account AND nps._sees_run(pr.run_id));
 END;
 $$;
 COMMENT ON FUNCTION nps._sees_account(bigint, text) IS
-    'Internal (row-level security): whether the person acting sees an account, given its id and CSM: its CSM and their leads, the owner of a cycle it answered, whoever sees a run about it. (nps_admin, nps_auditor and nps_pii see every account: the policy asks nps._sees_personal_data first.)';
+    'Internal (row-level security): whether the person acting sees an account, given its id and CSM: its CSM and their leads, the owner of a cycle it answered, whoever sees a project a playbook started for one of its responses (a run''s subject, which whoever starts the run writes, opens nothing). (nps_admin, nps_auditor and nps_pii see every account: the policy asks nps._sees_personal_data first.)';
 
 CREATE OR REPLACE FUNCTION nps._sees_response(account bigint, cycle_run bigint, response bigint) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED

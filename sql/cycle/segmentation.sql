@@ -47,8 +47,13 @@ BEGIN
       FROM (SELECT r.score, (a.arr / count(*) OVER (PARTITION BY r.account_id))::double precision AS w
               FROM nps.responses r JOIN nps.accounts a ON a.id = r.account_id
              WHERE r.cycle_id = c.id AND a.arr > 0) x;
+    -- The previous cycle is the same owner's latest segmented one: another person's cycle,
+    -- backdated or not, never becomes the baseline this one is compared with.
     SELECT p.* INTO prev FROM nps.cycle_snapshots p JOIN nps.cycles pc ON pc.id = p.cycle_id
-    WHERE pc.opens_at < c.opens_at AND pc.id <> c.id ORDER BY pc.opens_at DESC LIMIT 1;
+    JOIN nps.runs pr ON pr.id = pc.run_id
+    WHERE pc.opens_at < c.opens_at AND pc.id <> c.id
+      AND pr.owner IS NOT DISTINCT FROM (SELECT r.owner FROM nps.runs r WHERE r.id = c.run_id)
+    ORDER BY pc.opens_at DESC LIMIT 1;
     IF h.summary IS NOT NULL THEN
         SELECT x.low, x.high INTO lo, hi FROM @extschema@.nps_ci(h.summary, 0.95, 'adjusted_wald', c.promoter_min, c.detractor_max) x;
         IF prev.cycle_id IS NOT NULL THEN

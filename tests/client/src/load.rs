@@ -77,6 +77,7 @@ pub fn setup(cl: &Cluster, db: &str) -> Client {
         SELECT nps.add_person('ld_csm' || i, 'ld_csm' || i, lead => 'ld_lead') FROM generate_series(1, 4) i;
         SELECT nps.add_application('ld_intake', 'The survey tool: loads responses as itself');
         SET ROLE ld_admin;
+        SELECT nps.configure(min_responses => 1);
         INSERT INTO nps.accounts (external_id, name, csm, tier)
         SELECT 'LD-' || i, 'Account ' || i, 'ld_csm' || (1 + i % 4), (ARRAY['gold', 'silver', 'bronze'])[1 + i % 3]
         FROM generate_series(1, {ACCOUNTS}) i;

@@ -82,10 +82,12 @@ fn fixture(c: &mut Client) {
             {"key": "gate", "name": "Gate", "approval": {"role": "nps_approver", "min_approvers": 1},
                 "tasks": [{"key": "prep", "title": "Prepare", "owner": "run_owner"}]},
             {"key": "after", "name": "After", "tasks": [{"key": "done", "title": "Done", "owner": "run_owner"}]}]}');
+        -- Small cycles: the organization needs two responses (a lead may ask for more).
+        SELECT nps.configure(min_responses => 2);
         RESET ROLE;
 
         SET ROLE ct_lead;
-        SELECT nps.start_cycle('CT', opens_at => '2026-01-01Z', closes_at => '2099-01-01Z', min_responses => 50);
+        SELECT nps.start_cycle('CT', opens_at => now() - interval '30 days', closes_at => now() + interval '300 days', min_responses => 50);
         SELECT nps.record_response('CT', 'CT-1', 'first@ct.example', 3, 'Pages are slow');
         SELECT nps.add_invitations('CT', 10);
         SELECT nps.start_cycle('CT-past', opens_at => '2025-01-01Z', closes_at => '2025-01-15Z', min_responses => 5);

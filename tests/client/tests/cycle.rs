@@ -145,6 +145,8 @@ fn a_whole_cycle_as_applications_run_it() {
         }
         tx.commit().unwrap();
     }
+    // A small wave: the organization needs ten responses to close intake.
+    admin.batch_execute("SELECT nps.configure(min_responses => 10)").unwrap();
 
     // The lead starts the cycle and records responses through the portal.
     lead.query_one(

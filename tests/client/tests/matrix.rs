@@ -139,8 +139,11 @@ fn fixture(c: &mut Client) {
 
         -- Cycles of the other CSM: one open (a response, invitations, a staged row, a
         -- conversation), one segmented (its detractor has a project and an e-mail queued).
+        SET ROLE mx_admin;
+        SELECT nps.configure(min_responses => 1);
+        RESET ROLE;
         SET ROLE mx_other;
-        SELECT nps.start_cycle('MX', opens_at => '2026-01-01Z', closes_at => '2099-01-01Z', min_responses => 50);
+        SELECT nps.start_cycle('MX', opens_at => now() - interval '30 days', closes_at => now() + interval '300 days', min_responses => 50);
         SELECT nps.record_response('MX', 'MX-other', 'other@mx.example', 9);
         SELECT nps.add_invitations('MX', 5);
         INSERT INTO nps.response_staging (cycle, account, respondent, score) VALUES ('MX', 'MX-other', 'pending@mx.example', '8');

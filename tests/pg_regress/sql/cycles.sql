@@ -4,7 +4,8 @@
 \set ON_ERROR_ROLLBACK on
 SET client_min_messages = warning;
 
--- Settings: the defaults until changed; bands are validated and nothing is stored on a refusal.
+-- Settings: the defaults until changed (setup lowered the minimum to 1); bands are validated and
+-- nothing is stored on a refusal.
 SELECT promoter_min, detractor_max, min_responses, window_days, cycle_template FROM nps.current_settings();
 SET ROLE r_admin;
 SELECT nps.configure(promoter_min => 6, detractor_max => 6);
@@ -110,3 +111,29 @@ SELECT nps.add_invitations('2030-Q1', 1000);
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 SELECT count(*) AS cycles, sum(invitations) AS invitations FROM nps.cycles;
+
+-- A cycle starts with the organization's rules (bands 9/6, at least 3 responses here), unless
+-- an nps_admin starts it otherwise: an owner choosing bands 1/0, a minimum of 1 or a one-second
+-- window would decide the cycle's NPS and when its checkpoint passes. Nobody starts an endless
+-- or overlong window, and nothing of a refused start is left.
+SET ROLE r_lead;
+SELECT * FROM regress.error_of($$SELECT nps.start_cycle('Rigged bands', opens_at => '2030-03-01', closes_at => '2030-03-15', promoter_min => 1, detractor_max => 0)$$);
+SELECT * FROM regress.error_of($$SELECT nps.start_cycle('Rigged minimum', opens_at => '2030-03-01', closes_at => '2030-03-15', min_responses => 1)$$);
+SELECT * FROM regress.error_of($$SELECT nps.start_cycle('Blink', opens_at => '2030-03-01', closes_at => '2030-03-01 00:00:01')$$);
+SELECT * FROM regress.error_of($$SELECT nps.start_cycle('Forever', opens_at => '-infinity', closes_at => 'infinity')$$);
+SELECT * FROM regress.error_of($$SELECT nps.start_cycle('Two years', opens_at => '2030-01-01', closes_at => '2032-01-01')$$);
+SELECT * FROM regress.error_of($$SELECT nps.start_cycle('Empty', opens_at => '2030-03-01', closes_at => '2030-03-15', min_responses => 0)$$);
+SELECT name, min_responses FROM nps.start_cycle('Stricter', opens_at => '2030-03-01', closes_at => '2030-03-15', min_responses => 50);
+UPDATE nps.cycles SET closes_at = 'infinity' WHERE name = 'Stricter';
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SET ROLE r_admin;
+SELECT name, promoter_min, detractor_max, min_responses FROM nps.start_cycle('Pilot', opens_at => '2030-03-01',
+       closes_at => '2030-03-01 01:00', min_responses => 1, promoter_min => 8, detractor_max => 5, owner => 'r_lead');
+RESET ROLE;
+SELECT count(*) AS runs_of_refused_starts FROM nps.runs
+WHERE title IN ('NPS cycle Rigged bands', 'NPS cycle Rigged minimum', 'NPS cycle Blink', 'NPS cycle Forever', 'NPS cycle Two years', 'NPS cycle Empty');
+-- The files after this one keep the organization's minimum at 1.
+SET ROLE r_admin;
+SELECT min_responses FROM nps.configure(min_responses => 1);
+RESET ROLE;

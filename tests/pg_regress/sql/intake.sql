@@ -74,7 +74,7 @@ RESET ROLE;
 
 -- A cycle still open: closing before the window ends needs an nps_admin and a reason.
 SET ROLE r_lead;
-SELECT name FROM nps.start_cycle('I-open', opens_at => '2025-06-01Z', closes_at => '2099-01-01Z', min_responses => 1);
+SELECT name FROM nps.start_cycle('I-open', opens_at => '2098-06-01Z', closes_at => '2099-01-01Z', min_responses => 1);
 SELECT regress.finish_tasks('I-open', 'intake');
 SELECT nps.close_intake('I-open');
 \echo :LAST_ERROR_SQLSTATE
@@ -109,3 +109,14 @@ SELECT account, sqlstate FROM nps.staging_rejects WHERE respondent = 'P1@acme.ex
 SELECT a.external_id AS account, r.score, r.submissions FROM nps.responses r JOIN nps.cycles c ON c.id = r.cycle_id
 JOIN nps.accounts a ON a.id = r.account_id WHERE c.name = 'I2' AND r.respondent = 'p1@acme.example';
 RESET ROLE;
+-- Rows staged without a cycle are their stager's to ingest (or intake's): owning a cycle does
+-- not let its owner take another person's unnamed rows into it.
+SET ROLE r_ava;
+INSERT INTO nps.response_staging (account, respondent, score, responded_at) VALUES ('ACME', 'unnamed@acme.example', '7', '2025-01-05Z');
+RESET ROLE;
+SET ROLE r_lead;
+SELECT name FROM nps.start_cycle('I-grab', opens_at => '2025-01-01Z', closes_at => '2025-01-15Z');
+SELECT loaded, rejected FROM nps.ingest_staged('I-grab');
+RESET ROLE;
+SELECT status FROM nps.response_staging WHERE respondent = 'unnamed@acme.example';
+DELETE FROM nps.response_staging WHERE respondent = 'unnamed@acme.example';

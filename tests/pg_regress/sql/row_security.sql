@@ -108,3 +108,24 @@ RESET ROLE;
 REFRESH MATERIALIZED VIEW bi_own.facts;
 SELECT (SELECT responses FROM bi_own.facts) = (SELECT count(*) FROM nps.responses) AS bi_refresh_complete;
 DROP SCHEMA ben_own, bi_own CASCADE;
+-- A run's subject opens nothing: Ben starting a run "about" Ava's customer sees no more of it.
+SET ROLE r_ben;
+SELECT count(*) AS acme_before FROM nps.accounts WHERE external_id = 'ACME';
+BEGIN;
+SELECT (nps.start_run('Client Escalation', subject => '{"account": "ACME", "csm": "r_ben"}')).title IS NOT NULL AS started;
+SELECT count(*) AS acme_after FROM nps.accounts WHERE external_id = 'ACME';
+ROLLBACK;
+RESET ROLE;
+-- Views that filter for the person acting are security barriers: a function of the reader's
+-- own in the WHERE clause (cheap, so the planner would run it first) sees only what the view
+-- lets through. Here it writes down every row it is shown.
+SET ROLE r_ben;
+CREATE TEMP TABLE seen (view text, who text);
+CREATE FUNCTION pg_temp.peek(view text, who text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001
+    AS $$ BEGIN INSERT INTO pg_temp.seen VALUES (view, who); RETURN true; END $$;
+SELECT count(*) AS bens_rejects FROM nps.staging_rejects WHERE pg_temp.peek('staging_rejects', staged_by);
+SELECT count(*) AS bens_tasks FROM nps.my_tasks WHERE pg_temp.peek('my_tasks', owner);
+SELECT count(*) AS bens_approvals FROM nps.pending_approvals WHERE pg_temp.peek('pending_approvals', requested_by);
+SELECT view, count(*) AS rows_shown, count(*) FILTER (WHERE who IS DISTINCT FROM 'r_ben') AS not_bens
+FROM pg_temp.seen GROUP BY view ORDER BY view;
+RESET ROLE;

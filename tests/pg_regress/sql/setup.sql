@@ -57,6 +57,9 @@ INSERT INTO nps.accounts (external_id, name, csm, arr, segment, tier) VALUES
     ('UMBRELLA', 'Umbrella', 'r_ben', 200000, 'enterprise', 'gold'),
     ('PORTAL', 'Portal Co', 'alice@app.example', 10000, 'smb', 'bronze');
 SELECT external_id, csm FROM nps.accounts ORDER BY id;
+-- The cycles of these tests are small: the organization needs one response to close intake
+-- (a CSM may ask for more, never for fewer; cycles.sql tries it).
+SELECT min_responses FROM nps.configure(min_responses => 1);
 RESET ROLE;
 
 -- Helpers the files share (not part of pg_nps). They run with the caller's rights.

@@ -19,6 +19,12 @@ SELECT f ->> 'min' AS min, f ->> 'max' AS max FROM nps.templates t, jsonb_array_
     jsonb_array_elements(s -> 'tasks') k, jsonb_array_elements(k -> 'fields') f
 WHERE t.name = 'NPS Detractor' AND t.version = 1 AND f ->> 'name' = 'resurvey_score';
 
+-- What upgrades.md asks of an administrator after the update: register the leads (a cycle's
+-- owner records the responses of their own team's accounts only).
+SET ROLE lp_admin;
+UPDATE nps.people SET lead = 'lp_lead' WHERE identity IN ('lp_csm1', 'lp_csm2');
+SELECT identity, lead FROM nps.people WHERE lead IS NOT NULL ORDER BY identity;
+RESET ROLE;
 -- 0.3.0's rules on the old data: a comment over 20000 characters, a response after the close.
 SET ROLE lp_lead;
 SELECT nps.record_response('W3', 'LP-1', 'long@northwind.example', 5, repeat('x', 20001), responded_at => '2025-07-04Z');

@@ -24,6 +24,95 @@ pub struct CycleFacts {
     pub invitations_added: i64,
 }
 
+/// Facts about a cycle being started.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CycleStartFacts {
+    pub cycle: String,
+    pub is_admin: bool,
+    /// The bands the cycle starts with, and the organization's (`nps.settings`).
+    pub promoter_min: i32,
+    pub detractor_max: i32,
+    pub org_promoter_min: i32,
+    pub org_detractor_max: i32,
+    /// The responses its intake needs, and the organization's minimum.
+    pub min_responses: i32,
+    pub org_min_responses: i32,
+    /// The window `[opens_at, closes_at)`: both ends finite, and how long it is in days.
+    pub finite: bool,
+    pub window_days: f64,
+}
+
+/// The longest response window, in days: a cycle is one survey wave, never a standing bucket
+/// whose responses would spread over years of trend.
+pub const MAX_WINDOW_DAYS: f64 = 366.0;
+
+/// Decide the start of a cycle: a finite window of at most a year; the organization's bands and
+/// at least its minimum of responses, unless an nps_admin starts it otherwise (an owner who could
+/// choose bands 1/0, a minimum of 1 or a one-second window would decide the cycle's NPS and when
+/// its checkpoint passes, which only an nps_admin may change once it runs).
+pub fn cycle_start(f: &CycleStartFacts) -> Result<()> {
+    if !f.finite {
+        return Err(err(
+            ErrorKind::InvalidParameter,
+            format!("the window of cycle \"{}\" must have a finite start and end", f.cycle),
+            "Give opens_at and closes_at as dates, e.g. a two-week wave.",
+        ));
+    }
+    if f.window_days > MAX_WINDOW_DAYS {
+        return Err(err(
+            ErrorKind::InvalidParameter,
+            format!(
+                "the window of cycle \"{}\" is {:.0} days long; at most {MAX_WINDOW_DAYS} days",
+                f.cycle,
+                f.window_days.ceil()
+            ),
+            "A cycle is one survey wave: start one cycle per wave.",
+        ));
+    }
+    if f.min_responses < 1 {
+        return Err(err(
+            ErrorKind::InvalidParameter,
+            format!(
+                "cycle \"{}\" needs at least 1 response to close intake, not {}",
+                f.cycle, f.min_responses
+            ),
+            "Pass min_responses of 1 or more (the organization's minimum is nps.settings.min_responses).",
+        ));
+    }
+    if f.is_admin {
+        return Ok(());
+    }
+    if (f.promoter_min, f.detractor_max) != (f.org_promoter_min, f.org_detractor_max) {
+        return Err(err(
+            ErrorKind::InsufficientPrivilege,
+            format!(
+                "only an nps_admin starts cycle \"{}\" with bands {}/{}; the organization's are {}/{}",
+                f.cycle, f.promoter_min, f.detractor_max, f.org_promoter_min, f.org_detractor_max
+            ),
+            "Start it with the organization's bands (leave promoter_min and detractor_max out), or ask an nps_admin.",
+        ));
+    }
+    if f.min_responses < f.org_min_responses {
+        return Err(err(
+            ErrorKind::InsufficientPrivilege,
+            format!(
+                "only an nps_admin starts cycle \"{}\" needing {} responses; the organization's minimum is {}",
+                f.cycle, f.min_responses, f.org_min_responses
+            ),
+            "Leave min_responses out (or raise it), or ask an nps_admin.",
+        ));
+    }
+    if f.window_days < 1.0 {
+        return Err(err(
+            ErrorKind::InsufficientPrivilege,
+            format!("only an nps_admin starts cycle \"{}\" with a window shorter than a day", f.cycle),
+            "Give the respondents at least a day (the default window is nps.settings.window_days).",
+        ));
+    }
+    Ok(())
+}
+
 /// Decide a change of a cycle: while intake is open, its owner extends the window and counts
 /// invitations; only an nps_admin shortens the window or changes the minimum; invitations only
 /// grow; after intake nothing of it changes.
@@ -137,6 +226,44 @@ pub fn close_intake(f: &IntakeCloseFacts) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn start() -> CycleStartFacts {
+        CycleStartFacts {
+            cycle: "Q4".into(),
+            is_admin: false,
+            promoter_min: 9,
+            detractor_max: 6,
+            org_promoter_min: 9,
+            org_detractor_max: 6,
+            min_responses: 30,
+            org_min_responses: 30,
+            finite: true,
+            window_days: 14.0,
+        }
+    }
+
+    #[test]
+    fn a_cycle_starts_with_the_organizations_rules_unless_an_admin_starts_it() {
+        cycle_start(&start()).unwrap();
+        let bands = CycleStartFacts { promoter_min: 1, detractor_max: 0, ..start() };
+        let few = CycleStartFacts { min_responses: 1, ..start() };
+        let blink = CycleStartFacts { window_days: 1.0 / 86400.0, ..start() };
+        for f in [&bands, &few, &blink] {
+            assert_eq!(cycle_start(f).unwrap_err().kind, ErrorKind::InsufficientPrivilege);
+            cycle_start(&CycleStartFacts { is_admin: true, ..f.clone() }).unwrap();
+        }
+        // More responses than the minimum is stricter, and anyone's to choose.
+        cycle_start(&CycleStartFacts { min_responses: 300, ..start() }).unwrap();
+        // Nobody starts an endless, overlong or empty one.
+        for f in [
+            CycleStartFacts { finite: false, ..start() },
+            CycleStartFacts { window_days: 400.0, ..start() },
+            CycleStartFacts { min_responses: 0, ..start() },
+        ] {
+            let f = CycleStartFacts { is_admin: true, ..f };
+            assert_eq!(cycle_start(&f).unwrap_err().kind, ErrorKind::InvalidParameter);
+        }
+    }
 
     fn change() -> CycleFacts {
         CycleFacts {

@@ -18,8 +18,11 @@ pub struct ResponseFacts {
     /// A re-submission that would move the response to another account.
     pub other_account: bool,
     /// The actor may record responses of this account in this cycle: an nps_admin, a holder of
-    /// nps_intake (a person or an intake application), the cycle's owner, or the account's CSM.
+    /// nps_intake (a person or an intake application), or the account's CSM or their lead (up
+    /// the line). A cycle's owner is none of these by owning it: owning a cycle opens no book.
     pub may_record: bool,
+    /// `responded_at` is more than a day after now: an answer nobody has given yet.
+    pub in_future: bool,
     /// `responded_at` falls in the cycle's window `[opens_at, closes_at)`.
     pub in_window: bool,
     /// How messages show the answer's time and the window.
@@ -42,7 +45,14 @@ pub fn accept(f: &ResponseFacts) -> Result<()> {
         return Err(err(
             ErrorKind::InsufficientPrivilege,
             format!("{} may not record responses of account {} in cycle \"{}\"", f.actor, f.account, f.cycle),
-            "Responses are recorded by intake (nps_intake), the cycle's owner, the account's CSM or an nps_admin.",
+            "Responses are recorded by intake (nps_intake), the account's CSM or their lead, or an nps_admin; a cycle's owner stages other accounts' answers for intake to load.",
+        ));
+    }
+    if f.in_future {
+        return Err(err(
+            ErrorKind::OutsideWindow,
+            format!("response of \"{}\" at {} is in the future", f.respondent, f.responded_at),
+            "responded_at is when the respondent answered; a time more than a day ahead of the server's clock is refused.",
         ));
     }
     if !f.in_window {
@@ -77,6 +87,7 @@ mod tests {
             actor: "csm_ben".into(),
             other_account: false,
             may_record: true,
+            in_future: false,
             in_window: true,
             responded_at: "2026-10-03 10:00:00+00".into(),
             window: "2026-10-01 to 2026-10-15".into(),
@@ -87,6 +98,14 @@ mod tests {
     #[test]
     fn a_response_in_the_window_of_an_open_intake_by_someone_who_may() {
         accept(&facts()).unwrap();
+    }
+
+    #[test]
+    fn an_answer_from_the_future_is_refused_even_inside_a_future_window() {
+        let f = ResponseFacts { in_future: true, ..facts() };
+        let e = accept(&f).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::OutsideWindow);
+        assert!(e.message.contains("in the future"));
     }
 
     #[test]
