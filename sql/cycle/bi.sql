@@ -234,7 +234,8 @@ CROSS JOIN LATERAL (
     WHERE pb.cycle_run_id = c.run_id) pr
 CROSS JOIN LATERAL (
     SELECT count(*) AS contacted,
-           count(*) FILTER (WHERE t.due_at IS NULL OR t.completed_at <= t.due_at) AS contacted_within_sla,
+           count(*) FILTER (WHERE (t.due_at IS NULL AND t.due_days = 0 AND t.due_hours = 0)
+                                  OR t.completed_at <= t.due_at) AS contacted_within_sla,
            round((percentile_cont(0.5) WITHIN GROUP (
                       ORDER BY extract(epoch FROM t.completed_at - r.started_at) / 3600))::numeric, 1)
                AS median_hours_to_first_contact

@@ -16,6 +16,10 @@ BEGIN
         RAISE EXCEPTION 'invitations sent must be a count of 0 or more, not %', coalesce(sent::text, 'NULL')
             USING ERRCODE = 'numeric_value_out_of_range', HINT = 'Pass how many invitations this send-out reached.';
     END IF;
+    IF c.invitations::bigint + sent > 2147483647 THEN
+        RAISE EXCEPTION 'cycle "%" would count % invitations; at most 2147483647', c.name, c.invitations::bigint + sent
+            USING ERRCODE = 'numeric_value_out_of_range', HINT = 'Count each send-out once, as the number of people it reached.';
+    END IF;
     UPDATE nps.cycles x SET invitations = x.invitations + sent WHERE x.id = c.id RETURNING * INTO c;
     RETURN c;
 END;

@@ -17,6 +17,19 @@ BEGIN
                 USING ERRCODE = 'undefined_object', HINT = 'nps.run_progress lists runs.';
         END IF;
         NEW.body := nps._text(format('the conversation on run #%s', NEW.run_id), NEW.body, 'text');
+        IF NEW.channel IS NULL OR NEW.happened_at IS NULL THEN
+            RAISE EXCEPTION 'the conversation on run #% needs a channel and a time (channel %, happened_at %)', NEW.run_id,
+                    coalesce(NEW.channel, 'NULL'), coalesce(NEW.happened_at::text, 'NULL')
+                USING ERRCODE = 'null_value_not_allowed', HINT = 'Leave them out for a note logged now.';
+        END IF;
+        IF NEW.channel NOT IN ('note', 'email', 'phone', 'meeting', 'chat') THEN
+            RAISE EXCEPTION 'channel "%" of the conversation on run #% is not known', left(NEW.channel, 80), NEW.run_id
+                USING ERRCODE = 'invalid_parameter_value', HINT = 'Use one of note, email, phone, meeting, chat.';
+        END IF;
+        IF NOT isfinite(NEW.happened_at) OR NEW.happened_at > now() + interval '1 day' THEN
+            RAISE EXCEPTION 'the conversation on run #% cannot have happened at %', NEW.run_id, NEW.happened_at
+                USING ERRCODE = 'invalid_parameter_value', HINT = 'Give when it took place: a date, not in the future.';
+        END IF;
     END IF;
     PERFORM nps._check('conversation', jsonb_build_object(
         'run', format('run #%s', coalesce(NEW.run_id, OLD.run_id)),
@@ -114,8 +127,8 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Name the sending process, e.g. its host and pid.';
     END IF;
     sender := nps._text('sender name', sender, 'name');
-    IF max_messages IS NULL OR max_messages < 1 OR lease IS NULL OR lease <= interval '0' THEN
-        RAISE EXCEPTION 'claim at least one message for a positive lease, not % for %', max_messages, lease
+    IF max_messages IS NULL OR max_messages < 1 OR lease IS NULL OR lease <= interval '0' OR lease > interval '1 day' THEN
+        RAISE EXCEPTION 'claim at least one message for a lease of up to a day, not % for %', max_messages, lease
             USING ERRCODE = 'invalid_parameter_value', HINT = 'E.g. nps.claim_outbox(''mailer-1'', 10, ''5 minutes'').';
     END IF;
     SELECT coalesce(array_agg(x.id ORDER BY x.not_before, x.id), '{}') INTO ids FROM (

@@ -176,6 +176,11 @@ BEGIN
         RAISE EXCEPTION 'a response needs a respondent, a score and a time'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass respondent, score (0..10) and responded_at.';
     END IF;
+    IF score NOT BETWEEN 0 AND 10 THEN
+        -- Before the column's smallint could refuse 2147483647 with a message naming no score.
+        RAISE EXCEPTION 'NPS score % is out of range 0..10', score
+            USING ERRCODE = 'numeric_value_out_of_range', HINT = 'Scores are whole numbers from 0 to 10.';
+    END IF;
     IF coalesce(channel, 'email') <> ALL (enum_range(NULL::nps.channel)::text[]) THEN
         RAISE EXCEPTION 'channel "%" of the response of "%" is not known', left(channel, 80), left(respondent, 40)
             USING ERRCODE = 'invalid_parameter_value',
@@ -197,4 +202,4 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION nps.record_response(text, text, text, integer, text, text, timestamptz) IS
-    'Record a survey response: cycle by name, account by external id, by intake (nps_intake), the cycle''s owner, the account''s CSM or an nps_admin. A re-submission by the same respondent (compared normalized) inside the window replaces the earlier answer (submissions counts up; the audit trail keeps both). Refused: unknown cycle or account (42704), score outside 0..10 (22003), outside the window or after intake closed (NP011), another CSM''s account (42501). Returns the stored response.';
+    'Record a survey response: cycle by name, account by external id, by intake (nps_intake), the account''s CSM or their lead, or an nps_admin. A re-submission by the same respondent (compared normalized) inside the window replaces the earlier answer (submissions counts up; the audit trail keeps both). Refused: unknown cycle or account (42704), score outside 0..10 (22003), outside the window or after intake closed (NP011), another CSM''s account (42501). Returns the stored response.';

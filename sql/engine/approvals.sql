@@ -144,6 +144,10 @@ BEGIN
         RAISE EXCEPTION 'no approval named: the approval id is NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'nps.pending_approvals lists the approvals you can decide.';
     END IF;
+    IF NEW.decision IS NULL THEN
+        RAISE EXCEPTION 'the decision on approval % is NULL', NEW.approval_id
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Decide approve or reject: nps.decide(approval, ''approve'').';
+    END IF;
     -- The approval row lock orders concurrent decisions: the second sees the first.
     SELECT * INTO a FROM nps.approvals ap WHERE ap.id = NEW.approval_id FOR UPDATE;
     IF NOT FOUND THEN

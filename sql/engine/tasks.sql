@@ -92,6 +92,11 @@ BEGIN
         'dangling', to_jsonb(dangling));
     PERFORM nps._check('task', facts);
     IF NEW.due_at IS DISTINCT FROM OLD.due_at AND NOT nps._in_scope('schedule', OLD.step_id) THEN
+        -- A due date moves to another date: a task without one would count as met in time.
+        IF NEW.due_at IS NULL OR NOT isfinite(NEW.due_at) THEN
+            RAISE EXCEPTION 'the due date of % cannot become %', label, coalesce(NEW.due_at::text, 'NULL')
+                USING ERRCODE = 'invalid_parameter_value', HINT = 'Move it to a date: nps.move_due(task, due_at, reason).';
+        END IF;
         NEW.due_reason := nps._text(format('the reason to move the due date of %s', label), NEW.due_reason, 'reason');
     ELSE
         NEW.due_reason := OLD.due_reason;
@@ -259,6 +264,10 @@ AS $$
 DECLARE
     t nps.tasks;
 BEGIN
+    IF move_due.due_at IS NULL OR NOT isfinite(move_due.due_at) THEN
+        RAISE EXCEPTION 'the due date of task % cannot become %', task, coalesce(move_due.due_at::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Move it to a date: nps.move_due(task, due_at, reason).';
+    END IF;
     UPDATE nps.tasks x SET due_at = move_due.due_at, due_reason = move_due.reason WHERE x.id = task RETURNING * INTO t;
     IF NOT FOUND THEN
         PERFORM nps._refuse_unreachable_task(task);

@@ -37,7 +37,9 @@ BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA nps TO %s', staff);
 
     -- Analytics: the pure functions and aggregates, for every role (analysts in BI tools, and
-    -- the views every role reads). Support functions of the aggregates and types need no grant.
+    -- the views every role reads), and nps_summary's text and binary output and text input (a
+    -- cast from text calls the input function with the caller's rights). Support functions of
+    -- the aggregates (internal states) need no grant.
     FOR f IN
         SELECT p.oid::regprocedure
         FROM pg_proc p
@@ -46,7 +48,6 @@ BEGIN
         WHERE p.pronamespace <> 'nps'::regnamespace
           AND p.prorettype <> 'internal'::regtype
           AND NOT ('internal'::regtype = ANY (p.proargtypes::oid[]))
-          AND p.proname NOT LIKE 'nps\_summary\_%'
     LOOP
         EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO %s', f, staff);
     END LOOP;

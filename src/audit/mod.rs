@@ -290,7 +290,14 @@ pg_v1! {
                 other => other,
             };
             let chain = chain_of(run_id, &table);
-            let reason = reason_of(new.as_ref(), setting(c"nps.reason").as_deref());
+            // A stated reason is text like any other: at most 2000 characters, no control
+            // characters but line breaks and tabs (22001, 22023); the write waits for a good one.
+            let stated = setting(c"nps.reason");
+            if let Some(raw) = &stated {
+                nps_core::text::check("the audit reason (nps.reason)", &String::from_utf8_lossy(raw), nps_core::text::Kind::Reason)
+                    .or_raise();
+            }
+            let reason = reason_of(new.as_ref(), stated.as_deref());
             let at = pg_sys::GetCurrentTimestamp();
             let mut entry = Entry {
                 id: 0,

@@ -42,6 +42,43 @@ pub fn is_format(c: char) -> bool {
     FORMAT.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
 }
 
+/// Characters that show as nothing although they are no format character: the rest of Unicode's
+/// default-ignorable code points (the combining grapheme joiner, variation selectors, Hangul
+/// fillers, Mongolian variation selectors, the tag block) and the blank-looking braille pattern.
+const INVISIBLE: &[(u32, u32)] = &[
+    (0x034F, 0x034F),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x2800, 0x2800),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0xE0000, 0xE0FFF),
+];
+
+/// Invisible though not a format character (see `INVISIBLE`).
+pub fn is_invisible(c: char) -> bool {
+    let c = c as u32;
+    INVISIBLE.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
+}
+
+/// A private-use character or a noncharacter: no agreed glyph, so two people read it differently.
+fn is_unassigned_meaning(c: char) -> bool {
+    let c = c as u32;
+    (0xE000..=0xF8FF).contains(&c)
+        || (0xF0000..=0x10FFFF).contains(&c) && (c & 0xFFFF) < 0xFFFE
+        || (0xFDD0..=0xFDEF).contains(&c)
+        || (c & 0xFFFF) >= 0xFFFE
+}
+
+/// What an identity or a name may not hold: a control, line-break, format or invisible character,
+/// a private-use character or a noncharacter.
+fn not_for_keys(c: char) -> bool {
+    c.is_control() || is_format(c) || is_line_break(c) || is_invisible(c) || is_unassigned_meaning(c)
+}
+
 /// Characters that break a line: CR, LF, and the rest Unicode counts as line ends.
 fn is_line_break(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}')
@@ -50,7 +87,7 @@ fn is_line_break(c: char) -> bool {
 /// True when `s` holds nothing a reader could read: only white space, control and format
 /// characters. A reason, a piece of evidence or a note must be more than that.
 pub fn is_blank(s: &str) -> bool {
-    s.chars().all(|c| c.is_whitespace() || c.is_control() || is_format(c))
+    s.chars().all(|c| c.is_whitespace() || c.is_control() || is_format(c) || is_invisible(c))
 }
 
 /// How messages show a value a person typed: control and format characters as `U+XXXX`, at most
@@ -62,7 +99,7 @@ pub fn shown(s: &str) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() || is_format(c) || is_line_break(c) {
+        if not_for_keys(c) {
             out.push_str(&format!("<U+{:04X}>", c as u32));
         } else {
             out.push(c);
@@ -88,7 +125,12 @@ fn char_name(c: char) -> &'static str {
         '\u{2028}' => "LINE SEPARATOR",
         '\u{2029}' => "PARAGRAPH SEPARATOR",
         '\u{202E}' => "RIGHT-TO-LEFT OVERRIDE",
+        '\u{034F}' => "COMBINING GRAPHEME JOINER",
+        '\u{2800}' => "BRAILLE PATTERN BLANK",
+        '\u{3164}' => "HANGUL FILLER",
         c if is_format(c) => "a format character",
+        c if is_invisible(c) => "an invisible character",
+        c if is_unassigned_meaning(c) => "a private-use character or noncharacter",
         _ => "a control character",
     }
 }
@@ -177,7 +219,7 @@ pub fn check(what: &str, value: &str, kind: Kind) -> Result<String> {
 /// control characters (escape sequences that repaint a terminal among them) are refused.
 fn forbidden(c: char, kind: Kind) -> bool {
     match kind {
-        Kind::Identity | Kind::Name => c.is_control() || is_format(c) || is_line_break(c),
+        Kind::Identity | Kind::Name => not_for_keys(c),
         Kind::Title => c.is_control() || is_line_break(c),
         Kind::Reason | Kind::Comment | Kind::Text => c.is_control() && !matches!(c, '\n' | '\r' | '\t'),
     }
@@ -201,12 +243,12 @@ fn too_long_hint(kind: Kind) -> &'static str {
 /// (22023, naming it), white space inside an e-mail address (22023), more than 320 characters
 /// after normalization (22001).
 pub fn normalize_identity(what: &str, raw: &str) -> Result<String> {
-    if let Some(c) = raw.chars().find(|&c| c.is_control() || is_format(c) || is_line_break(c)) {
+    if let Some(c) = raw.chars().find(|&c| not_for_keys(c)) {
         // Refused before normalizing: NFKC keeps these, and trimming would hide a trailing LF.
         return Err(NpsError::new(
             ErrorKind::InvalidParameter,
             format!("{what} \"{}\" contains U+{:04X} ({})", shown(raw), c as u32, char_name(c)),
-            "An identity is one line of visible characters; remove the control or format character.",
+            "An identity is one line of visible characters; remove the control, format or invisible character.",
         ));
     }
     let nfkc: String = raw.nfkc().collect();
@@ -281,6 +323,16 @@ mod tests {
             ("ann\u{202E}@acme.example", "U+202E"),
             ("ann\u{2028}@acme.example", "U+2028"),
             ("ann\t@acme.example", "U+0009"),
+            // Default-ignorable, blank-looking, private-use and noncharacters: each makes a
+            // second respondent that reads exactly like the first.
+            ("ann\u{034F}@acme.example", "U+034F"),
+            ("ann@acme.example\u{FE0F}", "U+FE0F"),
+            ("ann\u{3164}@acme.example", "U+3164"),
+            ("ann\u{FFA0}@acme.example", "U+FFA0"),
+            ("ann\u{2800}@acme.example", "U+2800"),
+            ("ann\u{E000}@acme.example", "U+E000"),
+            ("ann\u{10FFFF}@acme.example", "U+10FFFF"),
+            ("ann\u{E0041}@acme.example", "U+E0041"),
         ] {
             let e = n(s).unwrap_err();
             assert_eq!(e.kind, ErrorKind::InvalidParameter, "{s:?}");
@@ -305,7 +357,17 @@ mod tests {
 
     #[test]
     fn blank_means_nothing_to_read() {
-        for s in ["", " ", "\t", "\n", "\u{200B}", " \u{200B}\u{FEFF} ", "\u{00A0}\u{3000}"] {
+        for s in [
+            "",
+            " ",
+            "\t",
+            "\n",
+            "\u{200B}",
+            " \u{200B}\u{FEFF} ",
+            "\u{00A0}\u{3000}",
+            "\u{034F}",
+            "\u{3164}\u{2800}",
+        ] {
             assert!(is_blank(s), "{s:?}");
         }
         for s in ["x", " why ", "\u{200B}no"] {

@@ -70,3 +70,8 @@ SELECT role, created FROM nps.setup_roles();
 ALTER ROLE nps_mailer LOGIN;
 SELECT * FROM regress.error_of('SELECT nps.setup_roles()');
 ALTER ROLE nps_mailer NOLOGIN;
+-- A BI tool reads a summary it stored as text back into one (the cast calls the type's input
+-- function with the caller's rights), and prints it.
+SET ROLE r_analyst;
+SELECT nps_score(s) AS nps, s::text AS back FROM (SELECT ('{"counts":[0,0,0,0,0,0,1,0,0,1,2]}'::text)::nps_summary AS s) x;
+RESET ROLE;

@@ -39,6 +39,11 @@ RESET ROLE;
 -- And so may the lead's lead, and an nps_admin.
 SET ROLE r_appr1;
 SELECT due_reason FROM nps.move_due(:contact, now() - interval '1 day', 'Escalated: contact today');
+-- A due date moves to another date, never away: a task without one would count as met in time.
+UPDATE nps.tasks SET due_at = NULL, due_reason = 'no deadline' WHERE id = :contact;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE nps.tasks SET due_at = 'infinity', due_reason = 'some day' WHERE id = :contact;
+\echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 -- The SLA board: the owner and their lead see it overdue.
 SET ROLE r_ava;

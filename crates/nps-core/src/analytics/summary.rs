@@ -160,6 +160,17 @@ impl Summary {
                 WEIGHT_HINT,
             ));
         }
+        // A weight whose square is no double (below about 1.5e-154) would make a summary whose
+        // effective sample size cannot be computed: refused as the input it is.
+        if weight > 0.0 && weight * weight == 0.0 {
+            return Err(NpsError::new(
+                ErrorKind::InvalidParameter,
+                format!(
+                    "NPS weight {weight:e} for score {score} is too small to count (at least about 1.5e-154)"
+                ),
+                "Scale the weights up (only their ratios matter), or pass 0 to leave the response out.",
+            ));
+        }
         let (sum, sum_w2) = (self.weight_sums[i] + weight, self.sum_w2 + weight * weight);
         if !sum_w2.is_finite() || (self.weighted && !sum.is_finite()) {
             return Err(weight_overflow());
@@ -575,6 +586,12 @@ mod tests {
             assert!(e.message.contains(&format!("{bad}")), "{}", e.message);
         }
         assert_eq!(s, Summary::EMPTY);
+        // A weight whose square underflows to 0 would leave an effective sample size of 0/0.
+        let e = s.add_weighted(9, 1e-200).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidParameter);
+        assert!(e.message.contains("1e-200"), "{}", e.message);
+        s.add_weighted(9, 1e-150).unwrap();
+        let mut s = Summary::EMPTY;
         s.add_weighted(9, 0.0).unwrap();
         assert_eq!(s.total_count(), 1);
         assert_eq!(s.total_weight(), 0.0);
