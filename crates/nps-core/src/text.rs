@@ -68,7 +68,7 @@ pub fn is_invisible(c: char) -> bool {
 fn is_unassigned_meaning(c: char) -> bool {
     let c = c as u32;
     (0xE000..=0xF8FF).contains(&c)
-        || (0xF0000..=0x10FFFF).contains(&c) && (c & 0xFFFF) < 0xFFFE
+        || (0xF0000..=0x10FFFF).contains(&c)
         || (0xFDD0..=0xFDEF).contains(&c)
         || (c & 0xFFFF) >= 0xFFFE
 }
